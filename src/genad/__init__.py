@@ -1,0 +1,1 @@
+"""genad: deep anomaly detection with generative models."""
