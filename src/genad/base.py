@@ -1,0 +1,314 @@
+"""The detector contract every genad detector keeps.
+
+A subclass supplies two hooks on validated, scaled numpy arrays:
+
+* ``_fit(X)`` -- learn normal behaviour from training rows;
+* ``_score(X)`` -- one anomaly score per row, higher = more anomalous.
+
+:class:`Detector` does everything else the same way for all of them: input checks, a held-out
+calibration split of the training data, feature scaling, thresholds, conformal p-values and
+saving. Hyper-parameters live only in ``__init__`` (stored unchanged) so scikit-learn's
+``clone``, ``Pipeline`` and ``GridSearchCV`` work.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+from . import thresholds as _th
+from .validation import check_fitted, check_X, dataframe_feature_names
+
+__all__ = ["Detector", "Scaler", "registered_detectors"]
+
+_REGISTRY: dict[str, type] = {}
+
+
+def registered_detectors() -> dict[str, type]:
+    """Every concrete detector class, by ``module.Class`` name (used by :func:`genad.load`)."""
+    return dict(_REGISTRY)
+
+
+class Scaler:
+    """Per-feature standard or min-max scaling for rows, sequences and images.
+
+    The feature axis is the last one for 2-D ``(n, d)`` and 3-D ``(n, t, d)`` input and the
+    channel axis for 4-D ``(n, c, h, w)`` images. Constant features get scale 1, so they map to
+    0 instead of NaN.
+    """
+
+    def __init__(self, kind: str | None = "standard"):
+        if kind not in ("standard", "minmax", None):
+            raise ValueError(f'preprocessing must be "standard", "minmax" or None; got {kind!r}.')
+        self.kind = kind
+
+    @staticmethod
+    def _axes(ndim: int):
+        if ndim == 4:
+            return (0, 2, 3), (1, -1, 1, 1)
+        return tuple(range(ndim - 1)), (1,) * (ndim - 1) + (-1,)
+
+    def fit(self, X: np.ndarray) -> "Scaler":
+        axes, _ = self._axes(X.ndim)
+        if self.kind == "standard":
+            self.offset_ = X.mean(axis=axes, dtype=np.float64)
+            scale = X.std(axis=axes, dtype=np.float64)
+        elif self.kind == "minmax":
+            self.offset_ = X.min(axis=axes).astype(np.float64)
+            scale = X.max(axis=axes).astype(np.float64) - self.offset_
+        else:
+            n_feat = X.shape[1] if X.ndim == 4 else X.shape[-1]
+            self.offset_, scale = np.zeros(n_feat), np.ones(n_feat)
+        scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(self.offset_)), scale, 1.0)
+        self.scale_ = scale
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        if self.kind is None:
+            return X
+        _, shape = self._axes(X.ndim)
+        off = self.offset_.reshape(shape).astype(X.dtype)
+        sc = self.scale_.reshape(shape).astype(X.dtype)
+        return (X - off) / sc
+
+    def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+        if self.kind is None:
+            return X
+        _, shape = self._axes(X.ndim)
+        return X * self.scale_.reshape(shape).astype(X.dtype) + self.offset_.reshape(shape).astype(X.dtype)
+
+
+class Detector(BaseEstimator):
+    """Base class of all point detectors.
+
+    Parameters common to every detector (subclasses expose them in ``__init__``):
+
+    preprocessing : {"standard", "minmax", None}
+        Feature scaling fitted on the training rows.
+    contamination : float or None
+        If given, the default threshold leaves this fraction of training scores above it
+        (PyOD's rule). If None (default), the threshold is set so that 1% of held-out normal
+        calibration rows are flagged (``set_threshold(fpr=0.01)``).
+    random_state : int or None
+        Seed for the calibration split and the model.
+
+    Attributes
+    ----------
+    decision_scores_ : ndarray (n_samples,)
+        Scores of the training rows.
+    calibration_scores_ : ndarray
+        Scores of the held-out calibration rows (training scores if too few rows to hold out).
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str (only when fitted on a DataFrame)
+    input_shape_ : tuple
+        Shape of one sample.
+    """
+
+    #: fraction of training rows held out to calibrate the threshold and the p-values
+    calibration_fraction: ClassVar[float] = 0.1
+    #: fewest calibration rows worth holding out; below this the training scores are used
+    min_calibration_rows: ClassVar[int] = 10
+    #: accepted input ranks (2 = tabular, 3 = sequences, 4 = images)
+    _allow_nd: ClassVar[bool] = False
+    #: dtype handed to the hooks
+    _dtype: ClassVar[Any] = np.float64
+    #: hyper-parameters for a quick run (small epochs): used by the contract tests and smoke runs
+    _fast_params: ClassVar[dict] = {}
+    #: default for ``preprocessing`` when a subclass does not define the parameter
+    _default_preprocessing: ClassVar[str | None] = "standard"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+    # ------------------------------------------------------------------ hooks
+    def _fit(self, X: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must implement _fit")
+
+    def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must implement _score")
+
+    def _score_training(self, X: np.ndarray) -> np.ndarray:
+        """Scores of the rows the model was fitted on (KNN overrides to exclude self-matches)."""
+        return self._score(X)
+
+    # ------------------------------------------------------------- internals
+    def _seed(self) -> int:
+        rs = getattr(self, "random_state", None)
+        if rs is None:
+            return 0
+        if isinstance(rs, (int, np.integer)):
+            return int(rs)
+        return int(check_random_state(rs).randint(0, 2**31 - 1))
+
+    def _validate(self, X, *, fitting: bool) -> np.ndarray:
+        if fitting:
+            arr = check_X(X, dtype=self._dtype, allow_nd=self._allow_nd, min_samples=2, what="X")
+            names = dataframe_feature_names(X)
+            if names is not None and arr.ndim == 2:
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            self.input_shape_ = tuple(int(v) for v in arr.shape[1:])
+            self.n_features_in_ = int(arr.shape[1]) if arr.ndim == 2 else int(np.prod(arr.shape[1:]))
+            self._check_input(arr)
+            return arr
+        check_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        arr = check_X(
+            X,
+            dtype=self._dtype,
+            allow_nd=self._allow_nd,
+            min_samples=1,
+            feature_names=None if names is None else [str(v) for v in names],
+            input_shape=self.input_shape_,
+            what="X",
+        )
+        return arr
+
+    def _check_input(self, X: np.ndarray) -> None:
+        """Extra checks on training input (deep detectors reject channels-last images, ...)."""
+
+    def _preprocessing(self) -> str | None:
+        return getattr(self, "preprocessing", self._default_preprocessing)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return self.scaler_.transform(X)
+
+    # ------------------------------------------------------------- public API
+    def fit(self, X, y=None):
+        """Learn normal behaviour from ``X`` (mostly normal rows); ``y`` is ignored.
+
+        A ``calibration_fraction`` of the rows is held out (when at least
+        ``min_calibration_rows``) to set the threshold and the p-values on scores the model has
+        not been fitted on.
+        """
+        X = self._validate(X, fitting=True)
+        n = len(X)
+        n_cal = int(round(n * self.calibration_fraction))
+        rng = np.random.default_rng(self._seed())
+        if n_cal >= self.min_calibration_rows and n - n_cal >= 2:
+            perm = rng.permutation(n)
+            cal_idx, fit_idx = np.sort(perm[:n_cal]), np.sort(perm[n_cal:])
+        else:
+            cal_idx, fit_idx = None, np.arange(n)
+        X_fit = X[fit_idx] if cal_idx is not None else X
+        self.scaler_ = Scaler(self._preprocessing()).fit(X_fit)
+        Xs_fit = self._transform(X_fit)
+        self._fit(Xs_fit)
+        train_scores = np.asarray(self._score_training(Xs_fit), dtype=np.float64)
+        if cal_idx is not None:
+            cal_scores = np.asarray(self._score(self._transform(X[cal_idx])), dtype=np.float64)
+            scores = np.empty(n)
+            scores[fit_idx], scores[cal_idx] = train_scores, cal_scores
+        else:
+            cal_scores, scores = train_scores, train_scores
+        if not np.isfinite(scores).all():
+            raise ValueError(
+                f"{type(self).__name__} produced non-finite scores on the training data; "
+                "check the input scale or the hyper-parameters (for example lower the learning rate)."
+            )
+        self.decision_scores_ = scores
+        self.calibration_scores_ = cal_scores
+        contamination = getattr(self, "contamination", None)
+        self.threshold_ = (
+            _th.by_contamination(scores, contamination)
+            if contamination is not None
+            else _th.by_fpr(cal_scores, 0.01)
+        )
+        self.threshold_rule_ = f"contamination={contamination}" if contamination is not None else "fpr=0.01"
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly score per row (higher = more anomalous)."""
+        X = self._validate(X, fitting=False)
+        return np.asarray(self._score(self._transform(X)), dtype=np.float64)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Same as :meth:`decision_function` (higher = more anomalous, unlike scikit-learn)."""
+        return self.decision_function(X)
+
+    def predict(self, X) -> np.ndarray:
+        """0 (normal) or 1 (anomaly) per row, at ``threshold_``."""
+        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        return self.fit(X, y).predict(X)
+
+    def p_values(self, X) -> np.ndarray:
+        """Conformal p-values against the held-out calibration scores (small = anomalous)."""
+        return _th.conformal_p_values(self.calibration_scores_, self.decision_function(X))
+
+    def set_threshold(
+        self,
+        *,
+        fpr: float | None = None,
+        contamination: float | None = None,
+        std: float | None = None,
+        mad: float | None = None,
+        value: float | None = None,
+    ):
+        """Move the threshold without refitting; give exactly one rule.
+
+        fpr : target false-positive rate on the held-out calibration scores.
+        contamination : fraction of training scores above the threshold.
+        std : k in mean + k * std of the calibration scores.
+        mad : k in median + k * 1.4826 * MAD of the calibration scores.
+        value : an explicit threshold.
+        """
+        check_fitted(self)
+        rules = {"fpr": fpr, "contamination": contamination, "std": std, "mad": mad, "value": value}
+        given = {k: v for k, v in rules.items() if v is not None}
+        if len(given) != 1:
+            raise ValueError(
+                "set_threshold takes exactly one of fpr=, contamination=, std=, mad=, value=; "
+                f"got {sorted(given) or 'none'}."
+            )
+        (rule, v), = given.items()
+        if rule == "fpr":
+            t = _th.by_fpr(self.calibration_scores_, v)
+        elif rule == "contamination":
+            t = _th.by_contamination(self.decision_scores_, v)
+        elif rule == "std":
+            t = _th.by_std(self.calibration_scores_, v)
+        elif rule == "mad":
+            t = _th.by_mad(self.calibration_scores_, v)
+        else:
+            t = float(v)
+            if not np.isfinite(t):
+                raise ValueError("value must be a finite number.")
+        self.threshold_ = float(t)
+        self.threshold_rule_ = f"{rule}={v}"
+        return self
+
+    def calibrate(self, X, y, metric: str = "f1", min_recall: float = 0.9):
+        """Set the threshold from labelled validation data (y: 1 = anomaly).
+
+        metric : "f1", "f2", "accuracy" or "precision_at_recall" (with ``min_recall``).
+        """
+        scores = self.decision_function(X)
+        y = np.asarray(y)
+        if len(y) != len(scores):
+            raise ValueError(f"y has {len(y)} labels but X has {len(scores)} rows.")
+        self.threshold_ = _th.from_labels(y, scores, metric=metric, min_recall=min_recall)
+        self.threshold_rule_ = f"labels:{metric}"
+        return self
+
+    def save(self, path) -> None:
+        """Write the fitted detector to ``path`` (zip: config.json + weights.safetensors)."""
+        from .persistence import save
+
+        save(self, path)
+
+    # --------------------------------------------------------- introspection
+    def n_parameters(self) -> int:
+        """Number of learned parameters (network weights, or stored model arrays)."""
+        from .persistence import count_parameters
+
+        return count_parameters(self)
