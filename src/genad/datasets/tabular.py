@@ -237,7 +237,7 @@ def _one_hot(train: pd.DataFrame, test: pd.DataFrame, cat_source: pd.DataFrame):
         cats = sorted(cat_source[c].unique())
         categories[c] = cats
         for df, parts in ((train, parts_tr), (test, parts_te)):
-            codes = pd.Categorical(df[c], categories=cats).codes  # -1 if unknown
+            codes = pd.Index(cats).get_indexer(df[c].to_numpy())  # -1 if unknown
             oh = np.zeros((len(df), len(cats)), np.float32)
             ok = codes >= 0
             oh[np.nonzero(ok)[0], codes[ok]] = 1.0
