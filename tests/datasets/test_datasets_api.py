@@ -124,3 +124,19 @@ def test_repr_is_short():
     r = repr(ds)
     assert isinstance(ds, Dataset)
     assert "breast-cancer" in r and "(178, 30)" in r and "anomaly_rate" in r and len(r) < 300
+
+
+@pytest.mark.parametrize("name,opts", [
+    ("breast-cancer", {}), ("digits", {}), ("synthetic-groups", {"kind": "distribution"}),
+    ("kdd99-ff12", {}), ("nsl-kdd", {"test_sample": 100}), ("kdd99", {"test_sample": 100}),
+    ("ecg5000", {"abnormal_fraction": 0.3}), ("mnist", {"normal_class": 2, "max_test": 50}),
+    ("sdss-groups", {"anomaly_type": 3}), ("adbench/WBC", {}), ("nab/nyc_taxi", {}),
+])
+def test_metadata_json_and_types(data_home, name, opts):
+    ds = load(name, **opts)
+    json.dumps(ds.metadata)
+    assert ds.X_train.dtype == np.float32 and ds.X_test.dtype == np.float32
+    assert ds.y_train.dtype == np.int64 and ds.y_test.dtype == np.int64
+    assert "source" in ds.metadata and "protocol" in ds.metadata
+    if ds.feature_names is not None:
+        assert len(ds.feature_names) == ds.X_train.shape[-1]

@@ -172,9 +172,11 @@ def _check_class(c) -> int:
 
 @functools.lru_cache(maxsize=4)
 def _read_kdd_csv(path: str, mtime: float, names: tuple) -> pd.DataFrame:
-    dtypes = {n: "float64" for n in names}
+    # float32 numerics and categorical strings keep the cached frames small
+    # (the loaders return float32 anyway).
+    dtypes = {n: "float32" for n in names}
     for c in KDD_CATEGORICAL + ["label"]:
-        dtypes[c] = "str"
+        dtypes[c] = "category"
     if "difficulty" in names:
         dtypes["difficulty"] = "int64"
     return pd.read_csv(path, header=None, names=list(names), dtype=dtypes)
@@ -234,10 +236,10 @@ def _one_hot(train: pd.DataFrame, test: pd.DataFrame, cat_source: pd.DataFrame):
     parts_tr, parts_te = [train[num_cols].to_numpy(np.float32)], [test[num_cols].to_numpy(np.float32)]
     categories = {}
     for c in KDD_CATEGORICAL:
-        cats = sorted(cat_source[c].unique())
+        cats = sorted(str(v) for v in cat_source[c].unique())
         categories[c] = cats
         for df, parts in ((train, parts_tr), (test, parts_te)):
-            codes = pd.Index(cats).get_indexer(df[c].to_numpy())  # -1 if unknown
+            codes = pd.Index(cats).get_indexer(df[c].astype(str).to_numpy())  # -1 if unknown
             oh = np.zeros((len(df), len(cats)), np.float32)
             ok = codes >= 0
             oh[np.nonzero(ok)[0], codes[ok]] = 1.0
@@ -251,7 +253,7 @@ def _kdd_like(
 ) -> Dataset:
     check_fraction("contamination", contamination, 0.0, 0.9)
     rng = np.random.default_rng(random_state)
-    lab_tr = train_df["label"].str.rstrip(".").to_numpy()
+    lab_tr = train_df["label"].astype(str).str.rstrip(".").to_numpy()
     is_anom = lab_tr != "normal"
     idx_tr, info = add_contamination(
         np.nonzero(~is_anom)[0], np.nonzero(is_anom)[0], contamination, rng
@@ -265,7 +267,7 @@ def _kdd_like(
     tr = train_df.iloc[idx_tr]
     te = test_df.iloc[idx_te]
     X_tr, X_te, feat, cats = _one_hot(tr, te, train_df)
-    lab_te = te["label"].str.rstrip(".").to_numpy()
+    lab_te = te["label"].astype(str).str.rstrip(".").to_numpy()
     y_tr = (lab_tr[idx_tr] != "normal").astype(np.int64)
     y_te = (lab_te != "normal").astype(np.int64)
     metadata = {
