@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 from .base import Detector
 from .detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
+from .detectors.seq2seq import Seq2Seq
 from .metrics import evaluate
 from .persistence import load
 
@@ -22,4 +23,5 @@ __all__ = [
     "KDE",
     "GMM",
     "KNN",
+    "Seq2Seq",
 ]

@@ -1,0 +1,154 @@
+"""Seq2Seq: planted anomalous sequences, both decoders, rows as sequences, save/load, options."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+import genad
+from genad import Seq2Seq
+
+
+def _sines(rng, n, T=40):
+    phase = rng.uniform(0, 2 * np.pi, (n, 1))
+    freq = rng.uniform(0.8, 1.2, (n, 1))
+    t = np.linspace(0, 4 * np.pi, T)[None]
+    return (np.sin(freq * t + phase) + 0.05 * rng.normal(size=(n, T)))[..., None].astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    train, normal = _sines(rng, 300), _sines(rng, 60)
+    spike = _sines(rng, 60)
+    where = rng.integers(8, 32, 60)
+    spike[np.arange(60), where, 0] += rng.choice([-2.5, 2.5], 60)
+    brk = _sines(rng, 60)
+    brk[:, 20:, 0] = -brk[:, 20:, 0]  # phase break half-way
+    return train, normal, spike, brk
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    torch.set_num_threads(1)
+    return Seq2Seq(hidden=[16], epochs=25, batch_size=32, random_state=0).fit(data[0])
+
+
+def _auc(normal_scores, anomaly_scores):
+    y = np.r_[np.zeros(len(normal_scores)), np.ones(len(anomaly_scores))]
+    return roc_auc_score(y, np.r_[normal_scores, anomaly_scores])
+
+
+def test_planted_spikes_and_phase_breaks_detected(fitted, data):
+    _, normal, spike, brk = data
+    s0 = fitted.decision_function(normal)
+    assert _auc(s0, fitted.decision_function(spike)) > 0.9
+    assert _auc(s0, fitted.decision_function(brk)) > 0.9
+    assert fitted.history_["loss"][-1] < fitted.history_["loss"][0]
+    assert set(fitted.encoder_.state_dict()) and fitted.decode == "teacher_forcing"
+
+
+def test_free_running_decoding_works(fitted, data):
+    _, normal, spike, brk = data
+    fr = clone(fitted).set_params(decode="free_running")
+    # same weights, other decoding: copy the fitted state instead of retraining
+    fr.__dict__.update({k: v for k, v in vars(fitted).items() if k.endswith("_")})
+    s0 = fr.decision_function(normal)
+    assert np.isfinite(s0).all()
+    assert not np.allclose(s0, fitted.decision_function(normal))
+    assert _auc(s0, fr.decision_function(brk)) > 0.75
+    # reconstruct(decode=...) overrides per call and keeps the input's shape and units
+    rec_tf = fitted.reconstruct(normal[:5])
+    rec_fr = fitted.reconstruct(normal[:5], decode="free_running")
+    assert rec_tf.shape == rec_fr.shape == (5, 40, 1)
+    assert np.abs(rec_tf - normal[:5]).mean() < np.abs(rec_fr - normal[:5]).mean()
+    with pytest.raises(ValueError, match="decode must be one of"):
+        fitted.reconstruct(normal[:2], decode="beam")
+
+
+def test_step_errors_locate_the_spike(fitted, data):
+    rng = np.random.default_rng(1)
+    x = _sines(rng, 20)
+    x[:, 25, 0] += 3.0
+    err = fitted.step_errors(x)
+    assert err.shape == (20, 40)
+    assert np.mean(np.argmax(err, axis=1) == 25) > 0.8
+
+
+def test_scores_are_batched_and_independent_of_batching(fitted, data):
+    normal = data[1]
+    full = fitted.decision_function(normal)
+    parts = np.r_[fitted.decision_function(normal[:7]), fitted.decision_function(normal[7:])]
+    np.testing.assert_allclose(full, parts, rtol=1e-5, atol=1e-7)
+
+
+def test_two_d_rows_read_as_sequences():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 350, 1))
+    X = (a * np.sin(np.arange(12.0)) + b + 0.05 * rng.normal(size=(350, 12))).astype(np.float32)
+    det = Seq2Seq(hidden=[16], epochs=30, batch_size=32, lr=0.01, random_state=0).fit(X[:250])
+    assert det.input_shape_ == (12,)
+    assert det.encoder_.layers[0].input_size == 1  # one feature per step
+    out = X[300:].copy()
+    out[np.arange(50), rng.integers(0, 12, 50)] += 3.0 * X.std(axis=0).mean()  # one odd column
+    assert _auc(det.decision_function(X[250:300]), det.decision_function(out)) > 0.9
+    assert det.reconstruct(X[:3]).shape == (3, 12)
+    with pytest.raises(ValueError, match="12"):
+        det.decision_function(X[:, :10])
+
+
+def test_save_load_identical_scores(fitted, data, tmp_path):
+    path = tmp_path / "s2s.genad"
+    fitted.save(path)
+    loaded = genad.load(path)
+    assert isinstance(loaded, Seq2Seq)
+    np.testing.assert_array_equal(loaded.decision_function(data[2]), fitted.decision_function(data[2]))
+    assert loaded.threshold_ == fitted.threshold_
+
+
+def test_bidirectional_and_stacked_options(data):
+    train, normal, spike, _ = data
+    det = Seq2Seq(hidden=[12, 8], decoder_hidden=[10], bidirectional=True, latent_dim=6, epochs=15,
+                  batch_size=32, random_state=0).fit(train[:200])
+    assert det.encoder_.layers[0].bidirectional and det.encoder_.layers[1].input_size == 24
+    assert det.encoder_.head.in_features == 2 * 2 * 8 and det.encoder_.head.out_features == 6
+    assert [m.hidden_size for m in det.decoder_.layers] == [10]
+    assert _auc(det.decision_function(normal), det.decision_function(spike)) > 0.9
+
+
+def test_same_seed_same_scores(data):
+    train, normal = data[0][:100], data[1]
+    a = Seq2Seq(hidden=[8], epochs=2, random_state=3).fit(train).decision_function(normal)
+    b = Seq2Seq(hidden=[8], epochs=2, random_state=3).fit(train).decision_function(normal)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("params, X, msg", [
+    ({"decode": "greedy"}, np.zeros((20, 5, 1)), "decode must be one of"),
+    ({"hidden": [0]}, np.zeros((20, 5, 1)), "hidden must be a positive integer"),
+    ({"latent_dim": 0}, np.zeros((20, 5, 1)), "latent_dim must be a positive integer"),
+    ({}, np.zeros((20, 1, 3, 3)), "Seq2Seq expects sequences"),
+    ({}, np.zeros((20, 1, 3)), "at least 2 time steps"),
+])
+def test_bad_input_and_params(params, X, msg):
+    with pytest.raises(ValueError, match=msg):
+        Seq2Seq(epochs=1, **params).fit(X)
+
+
+def test_fast_params_and_export():
+    assert "Seq2Seq" in genad.__all__
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    import time
+
+    t = time.perf_counter()
+    det = Seq2Seq(**Seq2Seq._fast_params, random_state=0).fit(X)
+    assert time.perf_counter() - t < 5.0
+    assert det.predict(X).mean() < 0.2
+
+
+def test_registered_in_suites():
+    from genad.bench.registry import suites_of
+
+    assert {"default", "ecg5000", "ff12-kdd"} <= set(suites_of("Seq2Seq"))
