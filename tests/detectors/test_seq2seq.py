@@ -32,7 +32,7 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     torch.set_num_threads(1)
-    return Seq2Seq(hidden=[16], epochs=25, batch_size=32, random_state=0).fit(data[0])
+    return Seq2Seq(hidden=[16], epochs=25, batch_size=32, decode="teacher_forcing", random_state=0).fit(data[0])
 
 
 def _auc(normal_scores, anomaly_scores):
@@ -51,6 +51,7 @@ def test_planted_spikes_and_phase_breaks_detected(fitted, data):
 
 def test_free_running_decoding_works(fitted, data):
     _, normal, spike, brk = data
+    assert Seq2Seq().decode == "free_running"  # the documented default
     fr = clone(fitted).set_params(decode="free_running")
     # same weights, other decoding: copy the fitted state instead of retraining
     fr.__dict__.update({k: v for k, v in vars(fitted).items() if k.endswith("_")})

@@ -228,3 +228,37 @@ def test_nab_score_rules():
     assert nab_score(fp, ts, windows, probation=1)["raw"] == pytest.approx(2.0)
     with pytest.raises(ValueError, match="profile must be one of"):
         nab_score(fp, ts, windows, profile="nope")
+
+
+def _nab_reference(det, spans, probation, w):
+    """NAB's sweeper, point by point (as in numenta/NAB), for comparison."""
+    sig = lambda y: -1.0 if y > 3.0 else 2 / (1 + np.exp(5 * y)) - 1  # noqa: E731
+    raw, done, prev = 0.0, set(), None
+    for i in range(len(det)):
+        cur = next((j for j, (a, b) in enumerate(spans) if a <= i <= b), None)
+        if i >= probation and det[i]:
+            if cur is not None:
+                if cur not in done:
+                    a, b = spans[cur]
+                    raw += w["tp"] * sig(-(b - i + 1) / (b - a + 1)) / sig(-1.0)
+                    done.add(cur)
+            elif prev is None:
+                raw -= w["fp"]
+            else:
+                a, b = prev
+                raw += w["fp"] * sig(abs(b - i) / (b - a))
+        if cur is not None and i == spans[cur][1]:
+            prev = spans[cur]
+    return raw - w["fn"] * sum(1 for j, s in enumerate(spans) if s[1] >= probation and j not in done)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_nab_score_matches_point_by_point_reference(seed):
+    rng = np.random.default_rng(seed)
+    ts = pd.date_range("2024-01-01", periods=300, freq="5min")
+    spans = [(40, 69), (150, 160), (230, 259)]
+    windows = [[ts[a].isoformat(), ts[b].isoformat()] for a, b in spans]
+    det = rng.random(300) < 0.05
+    for profile, w in NAB_PROFILES.items():
+        got = nab_score(det, ts, windows, profile=profile, probation=45)["raw"]
+        assert got == pytest.approx(_nab_reference(det, spans, 45, w))

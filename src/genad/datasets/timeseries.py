@@ -388,29 +388,28 @@ def nab_score(detections, timestamps, windows, profile: str = "standard", probat
         if len(idx):
             spans.append((int(idx[0]), int(idx[-1])))
     spans.sort()
-    raw = 0.0
-    detected = [False] * len(spans)
-    prev_end, prev_width, k = None, None, 0
-    for i in range(int(probation), n):
-        while k < len(spans) and spans[k][1] < i:
-            prev_end, prev_width = spans[k][1], spans[k][1] - spans[k][0] + 1
-            k += 1
-        inside = k < len(spans) and spans[k][0] <= i <= spans[k][1]
-        if not det[i]:
-            continue
-        if inside:
-            if not detected[k]:
-                a, b = spans[k]
-                pos = -(b - i + 1) / float(b - a + 1)
-                raw += w["tp"] * float(_scaled_sigmoid(pos)) / _MAX_TP
-                detected[k] = True
-        else:
-            if prev_end is None:
-                raw += w["fp"] * -1.0
-            else:
-                pos = abs(prev_end - i) / float(max(prev_width - 1, 1))
-                raw += w["fp"] * float(_scaled_sigmoid(pos))
-    counted = [j for j, (a, b) in enumerate(spans) if b >= probation]
+    a = np.array([sp[0] for sp in spans], dtype=np.int64)
+    b = np.array([sp[1] for sp in spans], dtype=np.int64)
+    hits = np.flatnonzero(det)
+    hits = hits[hits >= int(probation)]
+    k = np.searchsorted(b, hits, side="left")  # first window ending at or after each detection
+    inside = k < len(b)
+    inside[inside] = a[k[inside]] <= hits[inside]
+    # true positives: the first detection in each window, rewarded by how early it came
+    win, first = np.unique(k[inside], return_index=True)
+    i_first = hits[inside][first]
+    pos = -(b[win] - i_first + 1) / (b[win] - a[win] + 1).astype(np.float64)
+    raw = float(w["tp"] * np.sum(_scaled_sigmoid(pos)) / _MAX_TP)
+    detected = np.zeros(len(spans), bool)
+    detected[win] = True
+    # false positives: weighted by the distance after the preceding window (-1 without one)
+    out_i, prev = hits[~inside], k[~inside] - 1
+    fp = np.full(len(out_i), -1.0)
+    has = prev >= 0
+    width = b[prev[has]] - a[prev[has]] + 1
+    fp[has] = _scaled_sigmoid(np.abs(out_i[has] - b[prev[has]]) / np.maximum(width - 1, 1).astype(np.float64))
+    raw += float(w["fp"] * fp.sum())
+    counted = [j for j, (_, end) in enumerate(spans) if end >= probation]
     raw -= w["fn"] * sum(1 for j in counted if not detected[j])
     perfect = w["tp"] * len(counted)
     null = -w["fn"] * len(counted)

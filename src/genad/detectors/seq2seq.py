@@ -24,12 +24,21 @@ previous output ``x^_{t-1}``; that is a loop over the T time steps (never over s
 
 Which decoding to score with
 ----------------------------
-The default is ``decode="teacher_forcing"``: it is the setting the network was trained in, so
-normal sequences get small, stable errors (a free-running decoder feeds its own small errors
-back and they compound along the sequence: "exposure bias"), a point anomaly (a spike) or a
-break in the pattern shows up as a large one-step error exactly where it happens, and it costs
-one batched LSTM pass instead of T sequential steps. ``decode="free_running"`` makes the score
-depend on the code alone, which suits anomalies of a sequence's overall shape; it is slower.
+The default is ``decode="free_running"``: the reconstruction then comes from the code alone,
+so the score says how well the compressed sequence explains the whole sequence -- what an
+autoencoder is for. With teacher forcing the decoder sees the true previous value at every
+step and can largely predict one step ahead from it, so a sequence whose overall *shape* is
+abnormal but locally smooth is reconstructed well. Measured (benchmarks/seq/README.md):
+ECG5000 ROC-AUC 0.97 free running vs 0.91 teacher forcing (3 seeds), FF12 KDD 0.960 vs 0.963,
+NAB windows slightly better free running; on this 2-core CPU free running scored no slower
+(the loop is over the T time steps only, every sequence of a batch advancing together).
+``decode="teacher_forcing"`` (one batched LSTM pass, the setting of training) is the better
+choice for isolated point anomalies (spikes), which it pins to the step where they happen
+(see :meth:`Seq2Seq.step_errors`); a free-running decoder smooths over them.
+
+``decode`` is read at scoring time, so it can be switched on a fitted model
+(``det.set_params(decode="teacher_forcing")``); ``threshold_`` and the p-values keep referring
+to the decoding used during ``fit`` -- refit, or move the threshold with ``set_threshold``.
 
 Rows as sequences
 -----------------
@@ -48,7 +57,7 @@ from .deep import DeepDetector
 
 __all__ = ["Seq2Seq", "SequenceEncoder", "SequenceDecoder"]
 
-DECODE_MODES = ("teacher_forcing", "free_running")
+DECODE_MODES = ("free_running", "teacher_forcing")
 
 
 # ---------------------------------------------------------------------------- networks
@@ -146,12 +155,12 @@ class Seq2Seq(DeepDetector):
         (times 2 when bidirectional).
     bidirectional : bool
         Bidirectional encoder (the decoder is always left to right).
-    decode : {"teacher_forcing", "free_running"}
+    decode : {"free_running", "teacher_forcing"}
         How the decoder reconstructs at scoring time (training always uses teacher forcing).
-        ``"teacher_forcing"`` (default): one batched LSTM pass fed the true previous values --
-        the setting the model was trained in, cheap, and sharp on point anomalies.
-        ``"free_running"``: the decoder feeds back its own outputs, a loop over time steps; the
-        reconstruction depends on the code only (see the module docstring).
+        ``"free_running"`` (default): the decoder feeds back its own outputs (a loop over time
+        steps, never over sequences), so the reconstruction depends on the code only -- best
+        for sequences of abnormal shape. ``"teacher_forcing"``: one batched LSTM pass fed the
+        true previous values -- sharp on point anomalies (spikes). See the module docstring.
     epochs, batch_size, lr, optimizer, weight_decay : training settings (see
         :func:`genad.nn.training.train`).
     validation_fraction : float
@@ -192,7 +201,7 @@ class Seq2Seq(DeepDetector):
         decoder_hidden=None,
         latent_dim=None,
         bidirectional=False,
-        decode="teacher_forcing",
+        decode="free_running",
         epochs=50,
         batch_size=128,
         lr=1e-3,
