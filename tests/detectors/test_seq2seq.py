@@ -99,6 +99,19 @@ def test_two_d_rows_read_as_sequences():
         det.decision_function(X[:, :10])
 
 
+def test_images_read_one_pixel_row_per_step():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2, 5, 4)).astype(np.float32)
+    det = Seq2Seq(hidden=[8], epochs=2, random_state=0).fit(X)
+    assert det.encoder_.layers[0].input_size == 8  # c * w features per step
+    S = det._as_sequences(X)
+    assert S.shape == (120, 5, 8)
+    np.testing.assert_array_equal(S[3, 2], np.r_[X[3, 0, 2], X[3, 1, 2]])
+    np.testing.assert_array_equal(det._from_sequences(S), X)
+    assert det.reconstruct(X[:4]).shape == (4, 2, 5, 4)
+    assert det.step_errors(X[:4]).shape == (4, 5)
+
+
 def test_save_load_identical_scores(fitted, data, tmp_path):
     path = tmp_path / "s2s.genad"
     fitted.save(path)
@@ -129,7 +142,7 @@ def test_same_seed_same_scores(data):
     ({"decode": "greedy"}, np.zeros((20, 5, 1)), "decode must be one of"),
     ({"hidden": [0]}, np.zeros((20, 5, 1)), "hidden must be a positive integer"),
     ({"latent_dim": 0}, np.zeros((20, 5, 1)), "latent_dim must be a positive integer"),
-    ({}, np.zeros((20, 1, 3, 3)), "Seq2Seq expects sequences"),
+    ({}, np.zeros((20, 1, 3, 3, 2)), "5 dimensions"),
     ({}, np.zeros((20, 1, 3)), "at least 2 time steps"),
 ])
 def test_bad_input_and_params(params, X, msg):
