@@ -57,7 +57,8 @@ class PointAggregate(GroupDetector):
             det = clone(self.detector)
         else:
             raise ValueError(
-                f"detector must be a genad point detector (for example genad.IsolationForest()); got {type(self.detector).__name__}."
+                "detector must be a genad point detector (for example genad.IsolationForest()); "
+                f"got {type(self.detector).__name__}."
             )
         if "random_state" in det.get_params() and det.get_params()["random_state"] is None:
             det.set_params(random_state=self._seed())
@@ -85,4 +86,5 @@ from ..bench.registry import register  # noqa: E402
 
 for _p in ("IsolationForest", "KDE"):
     for _a in ("mean", "max"):
-        register(f"PointAggregate({_p},{_a})", _factory(_p, _a), suites=["sdss-groups", "synthetic-groups"], kind="group")
+        register(f"PointAggregate({_p},{_a})", _factory(_p, _a), suites=["sdss-groups", "synthetic-groups"],
+                 kind="group")

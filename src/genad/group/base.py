@@ -87,7 +87,9 @@ def as_groups(X, groups=None, *, dtype=np.float64, n_features=None, feature_name
         offsets = np.concatenate([[0], np.cumsum([len(A) for A in arrays])]).astype(np.int64)
         return pts, offsets, np.arange(len(arrays)), names
     if groups is None and not hasattr(X, "shape") and not _is_array_like_2d(X):
-        raise ValueError(f"{what} must be an (n_points, n_features) array with groups=ids, or a list of (n_i, d) arrays.")
+        raise ValueError(
+            f"{what} must be an (n_points, n_features) array with groups=ids, or a list of (n_i, d) arrays."
+        )
     pts = check_X(X, dtype=dtype, min_samples=2, feature_names=feature_names, input_shape=shape, what=what)
     g = check_groups(groups, len(pts), min_group_size=2)
     ids, inv = np.unique(g, return_inverse=True)

@@ -176,10 +176,10 @@ class _DeepGroup(GroupDetector):
     _point_model: ClassVar[type] = PointAAE
     _dtype = np.float32
 
-    def __init__(self, score="mmd", n_neighbors=5, bandwidth_scale=0.25, hidden=None, latent_dim=None, epochs=30, batch_size=128,
-                 lr=1e-3, optimizer="adam", weight_decay=0.0, validation_fraction=0.0, patience=None,
-                 preprocessing="standard", device="auto", contamination=None, random_state=None, verbose=0,
-                 callbacks=None):
+    def __init__(self, score="mmd", n_neighbors=5, bandwidth_scale=0.25, hidden=None, latent_dim=None, epochs=30,
+                 batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0, validation_fraction=0.0,
+                 patience=None, preprocessing="standard", device="auto", contamination=None, random_state=None,
+                 verbose=0, callbacks=None):
         self.score = score
         self.n_neighbors = n_neighbors
         self.bandwidth_scale = bandwidth_scale
@@ -326,13 +326,13 @@ class GroupVAE(_DeepGroup):
     _fast_params: ClassVar[dict] = {"epochs": 2, "hidden": [16, 8]}
     _model_keys = _DeepGroup._model_keys + ("beta",)
 
-    def __init__(self, score="mmd", n_neighbors=5, bandwidth_scale=0.25, hidden=None, latent_dim=None, epochs=30, batch_size=128,
-                 lr=1e-3, optimizer="adam", weight_decay=0.0, validation_fraction=0.0, patience=None,
-                 preprocessing="standard", device="auto", contamination=None, random_state=None, verbose=0,
-                 callbacks=None, beta=1.0):
-        super().__init__(score, n_neighbors, bandwidth_scale, hidden, latent_dim, epochs, batch_size, lr, optimizer, weight_decay,
-                         validation_fraction, patience, preprocessing, device, contamination, random_state,
-                         verbose, callbacks)
+    def __init__(self, score="mmd", n_neighbors=5, bandwidth_scale=0.25, hidden=None, latent_dim=None, epochs=30,
+                 batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0, validation_fraction=0.0,
+                 patience=None, preprocessing="standard", device="auto", contamination=None, random_state=None,
+                 verbose=0, callbacks=None, beta=1.0):
+        super().__init__(score, n_neighbors, bandwidth_scale, hidden, latent_dim, epochs, batch_size, lr, optimizer,
+                         weight_decay, validation_fraction, patience, preprocessing, device, contamination,
+                         random_state, verbose, callbacks)
         self.beta = beta
 
 

@@ -64,7 +64,9 @@ def group_kernel(X1, off1, X2, off2, bandwidth: float, block: int = 2048) -> np.
 
 def group_self_kernel(X, off, bandwidth: float) -> np.ndarray:
     """``K(G_i, G_i)`` for every group (the squared norm of its mean embedding)."""
-    return np.array([gaussian_kernel(G, G, bandwidth).mean() for G in np.split(X, off[1:-1])]) if len(off) > 1 else np.zeros(0)
+    if len(off) < 2:
+        return np.zeros(0)
+    return np.array([gaussian_kernel(G, G, bandwidth).mean() for G in np.split(X, off[1:-1])])
 
 
 def mmd2(X1, off1, X2, off2, bandwidth: float, self1=None, self2=None) -> np.ndarray:
