@@ -165,3 +165,20 @@ def test_images_to_groups():
     X2, g2 = gg.images_to_groups(imgs.transpose(0, 2, 3, 1), stride=2)
     assert X2.shape == (8, 5)
     np.testing.assert_allclose(X2[:, :3], X[np.r_[0, 2, 8, 10, 16, 18, 24, 26], :3])
+
+
+def test_three_d_array_calibrate_and_fit_predict(small_groups):
+    rng = np.random.default_rng(0)
+    cube = rng.normal(size=(12, 15, 3))
+    det = gg.OCSMM().fit(cube)
+    np.testing.assert_allclose(det.decision_function(cube), det.decision_function(list(cube)))
+    test = blobs(6, seed=21) + blobs(4, shift=3.0, seed=22)
+    y = np.r_[np.zeros(6), np.ones(4)]
+    det.calibrate(test, y)
+    assert det.threshold_rule_ == "labels:f1"
+    assert det.predict(test).tolist() == y.astype(int).tolist()
+    with pytest.raises(ValueError, match="y has 3 labels but there are 10 groups"):
+        det.calibrate(test, [0, 1, 0])
+    X, g = flatten(small_groups)
+    assert gg.MGM(random_state=0).fit_predict(X, groups=g).shape == (30,)
+    assert gg.GroupAAE(epochs=1, hidden=[8]).fit(small_groups).n_parameters() > 0

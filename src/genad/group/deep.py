@@ -305,9 +305,10 @@ class GroupAAE(_DeepGroup):
 
     Examples
     --------
-    >>> import genad
-    >>> ds = genad.datasets.load("synthetic-groups", kind="distribution", random_state=0)
-    >>> det = genad.group.GroupAAE(random_state=0).fit(ds.X_train, groups=ds.groups_train)
+    >>> from genad.datasets import load
+    >>> from genad.group import GroupAAE
+    >>> ds = load("synthetic-groups", kind="distribution", random_state=0)
+    >>> det = GroupAAE(random_state=0).fit(ds.X_train, groups=ds.groups_train)
     >>> scores = det.decision_function(ds.X_test, groups=ds.groups_test)   # one per group
     """
 
