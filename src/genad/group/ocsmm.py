@@ -75,3 +75,5 @@ class OCSMM(GroupDetector):
 from ..bench.registry import register  # noqa: E402
 
 register("OCSMM", lambda ds, seed: OCSMM(random_state=seed), suites=["sdss-groups", "synthetic-groups"], kind="group")
+register("OCSMM(bandwidth_scale=0.25)", lambda ds, seed: OCSMM(bandwidth_scale=0.25, random_state=seed),
+         suites=["sdss-groups", "synthetic-groups"], kind="group")
