@@ -12,6 +12,7 @@ from .detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
 from .detectors.seq2seq import Seq2Seq
 from .metrics import evaluate
 from .persistence import load
+from . import group  # noqa: E402  (genad.group: group detectors, registered for genad.load)
 
 __all__ = [
     "Detector",
