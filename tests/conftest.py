@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
 
@@ -13,30 +12,6 @@ REPO = Path(__file__).resolve().parents[1]
 _CANDIDATES = [p / "shared" / "data" for p in REPO.parents]
 SHARED_DATA = next((p for p in _CANDIDATES if p.is_dir()), REPO.parent / "shared" / "data")
 os.environ.setdefault("GENAD_DATA", str(SHARED_DATA))
-
-
-def exported_detectors():
-    """Every point detector exported by genad (today's and every later one)."""
-    import genad
-    from genad.base import Detector
-
-    out = []
-    for name in genad.__all__:
-        obj = getattr(genad, name, None)
-        if inspect.isclass(obj) and issubclass(obj, Detector) and obj is not Detector and not inspect.isabstract(obj):
-            if obj.__module__.startswith("genad.detectors.deep"):
-                continue
-            out.append(obj)
-    return out
-
-
-def make_fast(cls, **extra):
-    params = dict(getattr(cls, "_fast_params", {}))
-    valid = cls().get_params(deep=False)
-    if "random_state" in valid:
-        params.setdefault("random_state", 0)
-    params.update({k: v for k, v in extra.items() if k in valid})
-    return cls(**params)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 import genad
-from conftest import exported_detectors, make_fast
+from genad_testing import exported_detectors, make_fast
 
 DETECTORS = exported_detectors()
 IDS = [c.__name__ for c in DETECTORS]
