@@ -12,6 +12,18 @@ back to time points and to labelled anomaly windows (NAB).
 
 A window ``i`` of :func:`sliding_windows` covers points ``i*stride .. i*stride + length - 1``;
 every function here uses that convention.
+
+A typical run (train on the first 15% of a series, score every point)::
+
+    from genad import Seq2Seq
+    from genad.datasets import load_nab_series
+    from genad.datasets.timeseries import sliding_windows, window_scores_to_points
+
+    df, windows = load_nab_series("realKnownCause/nyc_taxi")
+    W = sliding_windows(df["value"].to_numpy(), 48)           # (n - 47, 48, 1)
+    n_train = int(0.15 * len(df))
+    det = Seq2Seq(epochs=30, random_state=0).fit(W[: n_train - 47])
+    point_scores = window_scores_to_points(det.decision_function(W), len(df), 48)
 """
 
 from __future__ import annotations
