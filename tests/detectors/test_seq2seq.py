@@ -166,3 +166,23 @@ def test_registered_in_suites():
     from genad.bench.registry import suites_of
 
     assert {"default", "ecg5000", "ff12-kdd"} <= set(suites_of("Seq2Seq"))
+
+
+def test_free_running_matches_step_by_step_forward():
+    from genad.detectors.seq2seq import SequenceDecoder
+
+    torch.manual_seed(0)
+    dec = SequenceDecoder(2, [6, 5], 3).eval()
+    z = torch.randn(7, 3)
+    with torch.inference_mode():
+        states, y, outs = dec.initial_state(z), torch.zeros(7, 1, 2), []
+        for _ in range(9):  # the decoder's own forward, one step at a time, fed its output
+            y, states = dec(y, states)
+            outs.append(y)
+        np.testing.assert_allclose(dec.free_running(z, 9, 2).numpy(), torch.cat(outs, 1).numpy(), atol=1e-6)
+        # teacher forcing feeds the true previous values: step t sees x_{t-1}
+        x = torch.randn(7, 9, 2)
+        tf = dec.teacher_forcing(z, x)
+        y1, st = dec(torch.zeros(7, 1, 2), dec.initial_state(z))
+        y2, _ = dec(x[:, :1], st)
+        np.testing.assert_allclose(tf[:, :2].numpy(), torch.cat([y1, y2], 1).numpy(), atol=1e-6)
