@@ -10,6 +10,7 @@ import pytest
 
 import genad
 import genad.bench as bench
+import genad.datasets
 from genad.base import Detector
 from genad.bench import registry
 from genad.bench.adapters import Flattened

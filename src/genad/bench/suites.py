@@ -95,7 +95,7 @@ class Suite:
 
 #: ADBench: training rows capped for CPU; very large test sets capped too (stratified)
 ADBENCH_MAX_TRAIN = 10_000
-ADBENCH_MAX_TEST = 20_000
+ADBENCH_MAX_TEST = 10_000
 
 
 def _adbench_specs(data_home=None) -> list[DatasetSpec]:
