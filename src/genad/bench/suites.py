@@ -88,9 +88,10 @@ class Suite:
     @property
     def datasets(self) -> list[str]:
         try:
-            return [s.id for s in self.resolve()]
+            ids = [s.id for s in self.resolve()]
         except Exception:  # data folder missing: show the pattern
-            return [s.id for s in self.specs] or [f"{self.name}/<name>"]
+            ids = [s.id for s in self.specs]
+        return ids or [f"{self.name}/<name>"]
 
 
 #: ADBench: training rows capped for CPU; very large test sets capped too (stratified)
