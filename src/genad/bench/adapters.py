@@ -118,12 +118,16 @@ class PyODDetector:
     preprocessing : "standard", "minmax" or None
         Scaling fitted on the training rows before the model (the same choices genad detectors
         use), so the PyOD model sees the same inputs as its genad counterpart.
+    random_state : int or None
+        Seeds torch and numpy's global generators before fitting (several PyOD models take no seed).
     """
 
-    def __init__(self, make: Callable[[int], Any], preprocessing: str | None = "standard", name: str = "pyod"):
+    def __init__(self, make: Callable[[int], Any], preprocessing: str | None = "standard", name: str = "pyod",
+                 random_state: int | None = None):
         self.make = make
         self.preprocessing = preprocessing
         self.name = name
+        self.random_state = random_state
 
     def _rows(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
@@ -133,6 +137,11 @@ class PyODDetector:
         Z = self._rows(X)
         self.scaler_ = Scaler(self.preprocessing).fit(Z)
         Z = self.scaler_.transform(Z)
+        if self.random_state is not None:  # PyOD's GAN models take no seed: seed the global generators
+            import torch
+
+            torch.manual_seed(int(self.random_state))
+            np.random.seed(int(self.random_state))
         self.model_ = self.make(Z.shape[1])
         self.model_.fit(Z)
         self.threshold_ = float(self.model_.threshold_)

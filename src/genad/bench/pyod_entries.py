@@ -81,7 +81,7 @@ def pyod_entries(suite: str) -> list[Entry]:
     for name in PYOD_NAMES:
         def factory(ds, seed, _name=name):
             make = _makers(suite, int(seed))[_name]
-            return PyODDetector(make, preprocessing=_preprocessing(suite), name=f"pyod:{_name}")
+            return PyODDetector(make, preprocessing=_preprocessing(suite), name=f"pyod:{_name}", random_state=int(seed))
 
         slow = suite in ("mnist", "cifar10") or (name == "AnoGAN" and suite in ANOGAN_SLOW)
         out.append(Entry(f"pyod:{name}", factory, suite, "point", slow, {"family": "pyod"}))
