@@ -294,7 +294,9 @@ def summary_markdown(doc: dict, plots: Iterable[str] = (), heading_level: int = 
         "",
         "F1 / precision / recall use each detector's own threshold `threshold_`, fixed at fit time "
         "without test labels (genad: 1% false positives on held-out normal training rows; PyOD: its "
-        "`contamination`). The oracle F1 picks the best threshold on the test labels and is optimistic.",
+        "`contamination`). The oracle F1 picks the best threshold on the test labels and is optimistic. "
+        "Timings are wall-clock on the machine named above. Model size is the genad model file; PyOD "
+        "models cannot be saved without pickle, so theirs is blank.",
         "",
         detector_table(doc),
         "",
