@@ -28,6 +28,8 @@ def main(argv=None) -> int:
     ap.add_argument("--with-pyod", action="store_true")
     ap.add_argument("--include-slow", action="store_true")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--machine-note", default="no GPU; shared with other concurrent work, so timings are noisy",
+                    help="text stored with the machine description")
     ap.add_argument("--page-only", action="store_true", help="only regenerate docs/results.md")
     args = ap.parse_args(argv)
 
@@ -44,7 +46,7 @@ def main(argv=None) -> int:
         res = bench.run_suite(
             args.suite, out_dir=ROOT / "benchmarks" / "harness" / args.suite, seeds=args.seeds,
             detectors=args.detectors.split(",") if args.detectors else None, with_pyod=args.with_pyod,
-            include_slow=args.include_slow, command=command,
+            include_slow=args.include_slow, command=command, machine_note=args.machine_note,
         )
         print(f"{len(res.records)} runs, {len(res.failures)} failed, {res.wall_seconds:.0f} s; "
               f"summary: {res.out_dir / 'summary.md'}")

@@ -156,7 +156,8 @@ def machine_line(env: dict) -> str:
     cpus = env.get("cpu_affinity") or env.get("cpu_count")
     return (f"{cpus} CPU cores ({env.get('cpu_model', '?')}){mem}, device {env.get('device', 'cpu')}, "
             f"torch threads {env.get('torch_threads', '?')}; Python {env.get('python')}, torch {env.get('torch')}, "
-            f"scikit-learn {env.get('scikit-learn')}, pyod {env.get('pyod')}, genad {env.get('genad')}")
+            f"scikit-learn {env.get('scikit-learn')}, pyod {env.get('pyod')}, genad {env.get('genad')}"
+            + (f" ({env['note']})" if env.get("note") else ""))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -354,6 +355,7 @@ def run_suite(
     plots: bool = True,
     write: bool = True,
     command: str | None = None,
+    machine_note: str | None = None,
 ) -> BenchResult:
     """Run every registered detector of ``suite`` on its datasets for each seed.
 
@@ -376,6 +378,8 @@ def run_suite(
     plots : draw score histograms, ROC curves and training curves (matplotlib, Agg).
     write : write the files (False: only return the result).
     command : the command line to record (default: the equivalent Python call).
+    machine_note : free text about the machine stored with the environment (e.g. "shared with
+        other work").
 
     Returns
     -------
@@ -412,6 +416,8 @@ def run_suite(
     if out_dir is None and write:
         out_dir = Path("bench-results") / s.name
     env = environment()
+    if machine_note:
+        env["note"] = machine_note
     started = datetime.now(timezone.utc)
     t_start = time.perf_counter()
 
