@@ -11,6 +11,7 @@ from .base import Detector
 from .detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
 from .metrics import evaluate
 from .persistence import load
+from . import group  # noqa: E402  (genad.group: group detectors, registered for genad.load)
 
 __all__ = [
     "Detector",
