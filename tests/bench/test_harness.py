@@ -231,3 +231,11 @@ def test_classic_detectors_are_registered_for_their_suites():
     assert ff["OCSVM"].factory(None, 0).preprocessing == "minmax"
     assert set(bench.SUITES) >= {"default", "ff12-kdd", "ecg5000", "mnist", "cifar10", "adbench",
                                  "sdss-groups", "synthetic-groups"}
+
+
+def test_result_summary_and_repr_for_the_cli(tiny, tmp_path):
+    res = bench.run_suite(tiny, out_dir=tmp_path, progress=False, plots=False)
+    md = res.summary_markdown()
+    assert md == (tmp_path / "summary.md").read_text()
+    assert "## ROC-AUC" in md and "| digits-3 |" in md
+    assert repr(res).startswith(f"BenchResult(suite='{tiny}', runs=3, failed=1")

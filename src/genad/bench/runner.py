@@ -81,6 +81,20 @@ class BenchResult:
     def failures(self) -> list[dict]:
         return [r for r in self.records if r.get("status") != "ok"]
 
+    def summary_markdown(self) -> str:
+        """The Markdown summary (the content of summary.md): tables, failures, references."""
+        from .report import summary_markdown
+
+        plots = []
+        if self.out_dir is not None:
+            plots = [p.relative_to(self.out_dir).as_posix() for p in self.files
+                     if p.suffix == ".png" and self.out_dir in p.parents]
+        return summary_markdown(self.to_json(), plots)
+
+    def __repr__(self) -> str:
+        return (f"BenchResult(suite={self.suite!r}, runs={len(self.records)}, failed={len(self.failures)}, "
+                f"wall_seconds={self.wall_seconds:.1f}, out_dir={str(self.out_dir) if self.out_dir else None!r})")
+
     def to_json(self) -> dict:
         from .references import for_suite
 
