@@ -453,11 +453,11 @@ def write_results_page(sources: Iterable[Path | str] | None = None, out: Path | 
     sections, skipped = [], []
     for p in paths:
         try:
-            doc = validate_result_json(json.loads(Path(p).read_text()), str(p))
+            doc = validate_result_json(json.loads(Path(p).read_text()), "file")
         except (ValueError, OSError, json.JSONDecodeError) as exc:
             if explicit:
                 raise ValueError(f"{p}: {exc}") from None
-            skipped.append(f"- `{_rel(p, root)}`: {exc}")
+            skipped.append(f"- `{_rel(p, root)}`: {str(exc).removeprefix('file: ')}")
             continue
         sections.append((p, doc))
     lines = [
