@@ -508,6 +508,23 @@ def write_results_page(sources: Iterable[Path | str] | None = None, out: Path | 
         refs = _references_md(doc)
         if refs:
             lines += [refs, ""]
+    lines += [
+        "## Adding results from other scripts",
+        "",
+        "Write `benchmarks/<topic>/results/<name>.json` with `genad.bench.write_result_json(path, suite, command, "
+        "records)`, or by hand in this shape (only the keys marked required are needed), then run "
+        "`PYTHONPATH=src python benchmarks/harness/run.py --page-only`:",
+        "",
+        "```",
+        '{"schema": "genad-bench/1", "suite": "<suite or topic>", "command": "<exact command>",   (required)',
+        ' "finished": "<ISO date>", "environment": {...genad.bench.environment()...},',
+        ' "records": [                                                                       (required)',
+        '   {"dataset": "...", "detector": "...", "roc_auc": 0.0,                             (required)',
+        '    "seed": 0, "status": "ok", "pr_auc": 0.0, "f1": 0.0, "oracle_f1": 0.0,',
+        '    "fit_seconds": 0.0, "score_rows_per_s": 0.0, "n_parameters": 0, "model_bytes": 0}]}',
+        "```",
+        "",
+    ]
     if skipped:
         lines += ["## Files skipped (not in the genad-bench/1 schema)", ""] + skipped + [""]
     out.parent.mkdir(parents=True, exist_ok=True)
