@@ -103,3 +103,14 @@ def test_datasets_lists_data_folder(tmp_path):
     line = [l for l in res.output.splitlines() if "breast-cancer" in l][0]
     assert "[yes]" in line
     assert "[no ]" in [l for l in res.output.splitlines() if "kdd99-ff12" in l][0]
+
+
+def test_bench_default_suite_one_detector(tmp_path):
+    out = tmp_path / "bench"
+    res = run("bench", "default", "--detectors", "PCA", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "| PCA |" in res.output and "breast-cancer" in res.output
+    for name in ("results.csv", "results.json", "summary.md"):
+        assert (out / name).is_file()
+    one_line_error(run("bench", "no-such-suite", "--out", out), "no-such-suite")
+    one_line_error(run("bench", "default", "--seeds", "0"), "--seeds")

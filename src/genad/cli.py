@@ -240,9 +240,10 @@ def bench(
         result = B.run_suite(
             suite, out_dir=out, seeds=seeds, detectors=detectors, data_home=data_home,
             with_pyod=with_pyod, include_slow=all_, progress=True,
+            command="genad " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None,
         )
-        typer.echo(result.summary_markdown() if hasattr(result, "summary_markdown") else str(result))
-        if getattr(result, "out_dir", None):
+        typer.echo(result.summary_markdown())
+        if result.out_dir:
             typer.echo(f"results written to {result.out_dir}")
 
     _run(go)

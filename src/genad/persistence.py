@@ -217,7 +217,7 @@ def _import_all() -> None:
     """Import genad's public API so that every detector class is registered."""
     import genad  # noqa: F401
 
-    for mod in ("genad.group",):
+    for mod in ("genad.group", "genad.bench.adapters"):
         try:
             __import__(mod)
         except ImportError:

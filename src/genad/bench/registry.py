@@ -44,7 +44,7 @@ def load_all() -> None:
     """Import every genad module that registers detectors."""
     import importlib
 
-    for mod in ("genad", "genad.group"):
+    for mod in ("genad", "genad.group", "genad.bench.classic_entries"):
         try:
             importlib.import_module(mod)
         except ImportError:

@@ -1,0 +1,241 @@
+"""End-to-end and unit tests of the benchmark harness (genad.bench)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import genad
+import genad.bench as bench
+import genad.datasets
+from genad.base import Detector
+from genad.bench import registry
+from genad.bench.adapters import Flattened
+from genad.bench.report import metric_table, validate_result_json, write_result_json, write_results_page
+from genad.bench.suites import DatasetSpec, Suite
+
+SUITE = "test-tiny"
+GROUP_SUITE = "test-groups"
+
+
+class _CurveDetector(Detector):
+    """Distance to the training mean; keeps a fake training curve in ``history_``."""
+
+    _fast_params = {}
+
+    def __init__(self, preprocessing="standard", contamination=None, random_state=None):
+        self.preprocessing = preprocessing
+        self.contamination = contamination
+        self.random_state = random_state
+
+    def _fit(self, X):
+        self.center_ = X.mean(axis=0)
+        self.history_ = {"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.6, 0.4]}
+
+    def _score(self, X):
+        return ((X - self.center_) ** 2).sum(axis=1)
+
+
+class _Broken(_CurveDetector):
+    def _fit(self, X):
+        raise RuntimeError("boom: this detector always fails")
+
+
+class _GroupMean:
+    """Tiny group detector: distance of each group's mean from the training mean."""
+
+    def fit(self, X, groups=None):
+        g = np.asarray(groups)
+        self.center_ = X.mean(axis=0)
+        s = self._scores(X, g)
+        self.threshold_ = float(np.quantile(s, 0.95))
+        return self
+
+    def _scores(self, X, g):
+        return np.array([np.linalg.norm(X[g == u].mean(axis=0) - self.center_) for u in np.unique(g)])
+
+    def decision_function(self, X, groups=None):
+        return self._scores(X, np.asarray(groups))
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """A one-dataset suite (digits, class 3, flattened) with three registered detectors."""
+    monkeypatch.setitem(bench.SUITES, SUITE, Suite(
+        SUITE, "tiny test suite", specs=(DatasetSpec("digits-3", "digits", {"normal_class": 3}, flatten=True),)))
+    monkeypatch.setitem(registry._ENTRIES, SUITE, {})
+    registry.register("PCA", lambda ds, seed: genad.PCA(random_state=seed), suites=[SUITE])
+    registry.register("Curve", lambda ds, seed: _CurveDetector(random_state=seed), suites=[SUITE])
+    registry.register("Broken", lambda ds, seed: _Broken(random_state=seed), suites=[SUITE])
+    registry.register("SlowOne", lambda ds, seed: genad.KNN(), suites=[SUITE], slow=True)
+    return SUITE
+
+
+def test_tiny_suite_end_to_end_writes_every_file(tiny, tmp_path):
+    res = bench.run_suite(tiny, out_dir=tmp_path, seeds=2, progress=False)
+    names = {p.name for p in res.files}
+    assert {"results.csv", "results.json", "summary.md"} <= names
+    assert {"roc_digits-3.png", "hist_digits-3.png", "training_digits-3.png"} <= names
+    for p in res.files:
+        assert p.exists() and p.stat().st_size > 0
+    df = pd.read_csv(tmp_path / "results.csv")
+    assert list(df.columns) == bench.RECORD_COLUMNS
+    assert len(df) == 3 * 2  # 3 detectors (slow one skipped) x 2 seeds
+    ok = df[df.status == "ok"]
+    assert set(ok.detector) == {"PCA", "Curve"}
+    assert (ok.roc_auc > 0.8).all()
+    assert (ok.fit_seconds >= 0).all() and (ok.score_rows_per_s > 0).all()
+    assert (ok.n_parameters > 0).all() and (ok.model_bytes > 0).all()
+    assert ok.oracle_f1.notna().all() and ok.f1.notna().all() and ok.threshold.notna().all()
+    doc = validate_result_json(json.loads((tmp_path / "results.json").read_text()))
+    for key in ("cpu_count", "torch_threads", "device", "numpy", "scikit-learn"):
+        assert key in doc["environment"]
+    curve = [r for r in doc["records"] if r["detector"] == "Curve"]
+    assert curve[0]["history"]["loss"] == [1.0, 0.5, 0.25] and curve[0]["epochs"] == 3
+    md = (tmp_path / "summary.md").read_text()
+    assert "| dataset | PCA | Curve | Broken |" in md
+    assert "oracle best F1" in md and "±" in md
+    assert "SlowOne" in md  # noted as skipped
+
+
+def test_failure_is_recorded_and_does_not_stop_the_run(tiny, tmp_path):
+    res = bench.run_suite(tiny, out_dir=tmp_path, seeds=1, progress=False, plots=False)
+    by = {r["detector"]: r for r in res.records}
+    assert by["Broken"]["status"] == "error"
+    assert "RuntimeError: boom" in by["Broken"]["error"]
+    assert by["PCA"]["status"] == "ok" and by["Curve"]["status"] == "ok"
+    md = (tmp_path / "summary.md").read_text()
+    assert "**Broken** on digits-3/seed0" in md
+    assert res.failures == [by["Broken"]]
+
+
+def test_named_detectors_include_slow_and_unknown_names_fail(tiny):
+    res = bench.run_suite(tiny, seeds=1, detectors=["SlowOne"], progress=False, write=False)
+    assert [r["detector"] for r in res.records] == ["SlowOne"] and res.records[0]["status"] == "ok"
+    with pytest.raises(ValueError, match=r"unknown detector\(s\) \['Nope'\]"):
+        bench.run_suite(tiny, detectors=["Nope"], progress=False, write=False)
+    with pytest.raises(ValueError, match="seeds must be >= 1"):
+        bench.run_suite(tiny, seeds=0, progress=False, write=False)
+    with pytest.raises(ValueError, match="unknown suite"):
+        bench.run_suite("no-such-suite", progress=False, write=False)
+
+
+def test_seeds_change_the_split_where_the_protocol_draws_one(tiny):
+    res = bench.run_suite(tiny, seeds=[0, 1], detectors=["PCA"], progress=False, write=False)
+    hashes = [r["split_hash"] for r in res.records]
+    assert hashes[0] != hashes[1]
+    spec = DatasetSpec("digits-3", "digits", {"normal_class": 3}, flatten=True)
+    a, b = spec.load(0), spec.load(0)
+    assert np.array_equal(a.X_test, b.X_test)  # same seed, same split
+
+
+def test_fixed_protocol_split_is_the_same_for_every_seed(data_home):
+    spec = bench.SUITES["ff12-kdd"].specs[0]
+    a, b = spec.load(0, data_home=data_home), spec.load(1, data_home=data_home)
+    assert np.array_equal(a.y_test, b.y_test) and a.X_train.shape == b.X_train.shape == (97278, 18)
+
+
+def test_references_are_printed_beside_measured_values():
+    doc = {"suite": "ff12-kdd", "records": [
+        {"dataset": "kdd99-ff12", "detector": "OCSVM", "seed": s, "roc_auc": v} for s, v in ((0, 0.90), (1, 0.92))
+    ] + [{"dataset": "kdd99-ff12", "detector": "pyod:PCA", "seed": 0, "roc_auc": 0.8},
+         {"dataset": "kdd99-ff12", "detector": "KNN", "seed": 0, "roc_auc": 0.95}]}
+    table = metric_table(doc)
+    assert "0.910 ± 0.014 (ref 0.957)" in table
+    assert "0.800 (ref 0.771)" in table
+    assert "| 0.950 |" in table  # no reference for KNN
+    img = {"suite": "mnist", "records": [
+        {"dataset": f"mnist-{c}", "detector": d, "seed": 0, "roc_auc": 0.9} for c in range(2)
+        for d in ("DeepSVDD", "ADGAN")]}
+    t = metric_table(img)
+    assert "**0.900** (ref 0.948)" in t and "(ref >= 0.950 (target))" in t
+    ref = bench.references.find("ecg5000", "ecg5000-abn30", "AutoEncoder")
+    assert ref.value == 0.93 and "Anomagram" in ref.source
+
+
+def test_results_page_from_recorded_json(tmp_path):
+    h = tmp_path / "benchmarks" / "harness" / "ff12-kdd"
+    h.mkdir(parents=True)
+    (h / "results.json").write_text(json.dumps({
+        "schema": "genad-bench/1", "suite": "ff12-kdd", "command": "genad bench ff12-kdd --seeds 3",
+        "finished": "2026-01-02T03:04:05+00:00", "environment": {"cpu_count": 2, "device": "cpu"},
+        "records": [{"dataset": "kdd99-ff12", "detector": "OCSVM", "seed": 0, "roc_auc": 0.93, "status": "ok"},
+                    {"dataset": "kdd99-ff12", "detector": "GMM", "seed": 0, "status": "error",
+                     "error": "ValueError: bad"}],
+    }))
+    write_result_json(tmp_path / "benchmarks" / "ae" / "results" / "run.json", "ecg5000",
+                      "PYTHONPATH=src python benchmarks/ae/run.py",
+                      [{"dataset": "ecg5000", "detector": "AutoEncoder", "seed": 0, "roc_auc": 0.97}])
+    (tmp_path / "benchmarks" / "ae" / "results" / "other.json").write_text('{"not": "ours"}')
+    page = write_results_page(root=tmp_path)
+    text = page.read_text()
+    assert page == tmp_path / "docs" / "results.md"
+    assert "GENERATED by genad.bench.write_results_page()" in text
+    assert "`genad bench ff12-kdd --seeds 3`" in text and "2026-01-02T03:04:05+00:00" in text
+    assert "0.930 (ref 0.957)" in text
+    assert "0.970 (ref 0.960)" in text
+    assert "**GMM** on kdd99-ff12/seed0: `ValueError: bad`" in text
+    assert "other.json" in text and "missing key(s)" in text
+    assert text.index("ff12-kdd") < text.index("ecg5000")  # harness first
+
+
+def test_result_json_schema_is_checked(tmp_path):
+    with pytest.raises(ValueError, match="missing key"):
+        validate_result_json({"schema": "genad-bench/1", "suite": "x", "records": []})
+    with pytest.raises(ValueError, match=r"record 0 lacks \['roc_auc'\]"):
+        write_result_json(tmp_path / "r.json", "x", "cmd", [{"dataset": "d", "detector": "D"}])
+
+
+def test_group_detectors_get_groups(monkeypatch, tmp_path):
+    monkeypatch.setitem(bench.SUITES, GROUP_SUITE, Suite(GROUP_SUITE, "groups", kind="group", specs=(
+        DatasetSpec("synthetic-point", "synthetic-groups", {"kind": "point", "n_train_groups": 20}),)))
+    monkeypatch.setitem(registry._ENTRIES, GROUP_SUITE, {})
+    registry.register("GroupMean", lambda ds, seed: _GroupMean(), suites=[GROUP_SUITE], kind="group")
+    registry.register("PCA", lambda ds, seed: genad.PCA(), suites=[GROUP_SUITE])
+    res = bench.run_suite(GROUP_SUITE, out_dir=tmp_path, progress=False)
+    by = {r["detector"]: r for r in res.records}
+    assert by["GroupMean"]["status"] == "ok" and by["GroupMean"]["n_test"] == 60
+    assert 0.0 <= by["GroupMean"]["roc_auc"] <= 1.0
+    assert by["PCA"]["status"] == "error" and "point detector" in by["PCA"]["error"]
+
+
+def test_pyod_counterparts_report_the_same_metrics(tiny):
+    pytest.importorskip("pyod")
+    res = bench.run_suite(tiny, detectors=["pyod:KNN", "pyod:IForest"], progress=False, write=False)
+    for r in res.records:
+        assert r["status"] == "ok", r.get("error")
+        assert r["roc_auc"] > 0.8 and r["n_parameters"] > 0 and r["model_bytes"] is None
+        assert r["threshold_rule"].startswith("pyod contamination")
+
+
+def test_flattened_adapter_runs_classic_detectors_on_images(tmp_path):
+    ds = genad.datasets.load("digits", normal_class=1)
+    det = Flattened(genad.KDE(), n_components=8, random_state=0).fit(ds.X_train)
+    s = det.decision_function(ds.X_test)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(ds.y_test, s) > 0.9
+    det.save(tmp_path / "m.genad")
+    assert np.allclose(genad.load(tmp_path / "m.genad").decision_function(ds.X_test), s)
+
+
+def test_classic_detectors_are_registered_for_their_suites():
+    names = {"PCA", "OCSVM", "IsolationForest", "KDE", "GMM", "KNN"}
+    for suite in ("default", "ff12-kdd", "ecg5000", "adbench", "mnist", "cifar10"):
+        assert names <= {e.name for e in registry.entries(suite)}
+    assert all(e.slow for e in registry.entries("mnist") if e.name in names)
+    ff = {e.name: e for e in registry.entries("ff12-kdd")}
+    assert ff["OCSVM"].factory(None, 0).preprocessing == "minmax"
+    assert set(bench.SUITES) >= {"default", "ff12-kdd", "ecg5000", "mnist", "cifar10", "adbench",
+                                 "sdss-groups", "synthetic-groups"}
+
+
+def test_result_summary_and_repr_for_the_cli(tiny, tmp_path):
+    res = bench.run_suite(tiny, out_dir=tmp_path, progress=False, plots=False)
+    md = res.summary_markdown()
+    assert md == (tmp_path / "summary.md").read_text()
+    assert "## ROC-AUC" in md and "| digits-3 |" in md
+    assert repr(res).startswith(f"BenchResult(suite='{tiny}', runs=3, failed=1")
