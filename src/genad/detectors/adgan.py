@@ -192,8 +192,9 @@ class ADGAN(_GANDetector):
 
         kw = self._adam_kwargs()
         return [
-            Step("critic", [D], critic, optimizer_kwargs=kw),
-            Step("generator", [G], generator, every=int(self.n_critic), optimizer_kwargs=kw),
+            # n_critic critic updates (each with fresh fakes) before every generator update
+            Step("critic", [D], critic, repeat=int(self.n_critic), optimizer_kwargs=kw),
+            Step("generator", [G], generator, optimizer_kwargs=kw),
         ]
 
     def _fit(self, X):
