@@ -30,9 +30,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def detectors(args, seed):
     common = dict(random_state=seed, batch_size=64)
     return {
-        "ADGAN": lambda: genad.ADGAN(epochs=args.epochs, n_critic=args.n_critic, lr=args.lr_wgan,
-                                     n_seeds=args.n_seeds, search_steps=args.search_steps,
-                                     base_channels=args.base_channels, **common),
+        "ADGAN": lambda: genad.ADGAN(epochs=args.adgan_epochs or args.epochs, n_critic=args.n_critic,
+                                     lr=args.lr_wgan, n_seeds=args.n_seeds, search_steps=args.search_steps,
+                                     base_channels=args.base_channels, **{**common, "batch_size": args.adgan_batch}),
         "AnoGAN": lambda: genad.AnoGAN(epochs=args.epochs, lr=2e-4, search_steps=args.anogan_steps,
                                        base_channels=args.base_channels, **common),
         "BiGAN": lambda: genad.BiGAN(epochs=args.epochs, lr=2e-4, base_channels=args.base_channels, **common),
@@ -51,6 +51,8 @@ def main():
     ap.add_argument("--max-train", type=int, default=1000)
     ap.add_argument("--max-test", type=int, default=500)
     ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--adgan-epochs", type=int, default=0)
+    ap.add_argument("--adgan-batch", type=int, default=32)
     ap.add_argument("--n-critic", type=int, default=2)
     ap.add_argument("--lr-wgan", type=float, default=2e-4)
     ap.add_argument("--n-seeds", type=int, default=8)

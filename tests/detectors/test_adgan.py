@@ -161,3 +161,18 @@ def test_bad_params():
         ADGAN(**FAST, score="nope").fit(X)
     with pytest.raises(ValueError, match="n_seeds must be a positive integer"):
         ADGAN(**{**FAST, "n_seeds": 0}).fit(X)
+
+
+@pytest.mark.parametrize("which", ["tab", "img"])
+def test_bmm_and_vmap_searches_agree(which, request):
+    det, Xt, _ = request.getfixturevalue(which)
+    x = torch.as_tensor(det._transform(Xt[:4].astype(np.float32)))
+    seeds = torch.as_tensor(draw_seeds(5, det._latent_dim(), 0))
+
+    def rec(xh, xx, z):
+        return (xh - xx.unsqueeze(1)).flatten(2).pow(2).sum(-1)
+
+    a = latent_search(det.generator_, x, seeds, rec, steps=3, lr=0.25, generator_lr=1e-3, adapt_generator=True, impl="bmm")
+    b = latent_search(det.generator_, x, seeds, rec, steps=3, lr=0.25, generator_lr=1e-3, adapt_generator=True, impl="vmap")
+    torch.testing.assert_close(a[0], b[0], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(a[1], b[1], rtol=1e-4, atol=1e-4)
