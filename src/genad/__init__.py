@@ -15,6 +15,7 @@ from .detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
 from .detectors.ganomaly import GANomaly
 from .metrics import evaluate
 from .persistence import load
+from . import group  # noqa: E402  (genad.group: group detectors, registered for genad.load)
 
 __all__ = [
     "Detector",

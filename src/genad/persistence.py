@@ -35,8 +35,8 @@ __all__ = ["save", "load", "count_parameters", "FORMAT", "FORMAT_VERSION"]
 FORMAT = "genad-model"
 FORMAT_VERSION = 1
 _MARK = "__genad__"
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
-_TRUSTED_EXACT = {"collections.OrderedDict", "collections.defaultdict"}
+_TRUSTED_PREFIXES = ("sklearn.",)  # skops already trusts plain numpy/scipy containers
+_TRUSTED_EXACT: set[str] = set()
 
 
 def _version() -> str:

@@ -1,0 +1,256 @@
+"""The ``genad`` command line: fit, score, datasets, bench.
+
+Every error caused by the user's input ends the command with exit status 2 and one line on
+stderr that says what is wrong and what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="genad: deep anomaly detection with generative models.",
+)
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _run(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except typer.Exit:
+        raise
+    except (CLIError, ValueError, FileNotFoundError, KeyError, TypeError, OSError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        _fail(" ".join(str(msg).split()))
+
+
+# --------------------------------------------------------------------------- helpers
+def detector_classes() -> dict[str, type]:
+    """Detectors exported by genad, by class name."""
+    import genad
+    from genad.base import Detector
+
+    out = {}
+    for name in genad.__all__:
+        obj = getattr(genad, name, None)
+        if inspect.isclass(obj) and issubclass(obj, Detector) and obj is not Detector:
+            out[name] = obj
+    return out
+
+
+def _parse_value(text: str):
+    low = text.strip().lower()
+    if low in ("none", "null"):
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_params(items: list[str] | None) -> dict:
+    params = {}
+    for item in items or []:
+        if "=" not in item:
+            raise CLIError(f"--param {item!r} is not name=value (for example --param n_estimators=200)")
+        k, v = item.split("=", 1)
+        params[k.strip()] = _parse_value(v)
+    return params
+
+
+def read_table(path: Path, drop: list[str] | None = None):
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise CLIError(f"data file {path} does not exist")
+    if path.is_dir():
+        raise CLIError(f"{path} is a folder; pass a CSV or Parquet file")
+    if path.stat().st_size == 0:
+        raise CLIError(f"data file {path} is empty")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(path)
+        elif suffix in (".csv", ".txt", ".gz"):
+            df = pd.read_csv(path)
+        else:
+            raise CLIError(f"cannot read {path}: use a .csv or .parquet file")
+    except CLIError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"data file {path} is empty") from None
+    except Exception as exc:
+        raise CLIError(f"cannot read {path}: {type(exc).__name__}: {exc}") from None
+    if drop:
+        missing = [c for c in drop if c not in df.columns]
+        if missing:
+            raise CLIError(f"--drop names column(s) {missing} that {path} does not have")
+        df = df.drop(columns=list(drop))
+    if df.shape[0] == 0:
+        raise CLIError(f"data file {path} has a header but no rows")
+    if df.shape[1] == 0:
+        raise CLIError(f"data file {path} has no columns left to use")
+    return df
+
+
+def write_table(df, path: Path) -> None:
+    import os
+    import tempfile
+
+    path = Path(path)
+    if not path.parent.exists():
+        raise CLIError(f"output folder {path.parent} does not exist")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise CLIError(f"cannot write {path}: use a .csv or .parquet file name")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def build_detector(name: str, params: dict):
+    classes = detector_classes()
+    lookup = {k.lower(): v for k, v in classes.items()}
+    cls = lookup.get(name.lower())
+    if cls is None:
+        raise CLIError(f"unknown model {name!r}; choose one of: {', '.join(sorted(classes))}")
+    valid = set(cls().get_params(deep=False))
+    unknown = sorted(set(params) - valid)
+    if unknown:
+        raise CLIError(f"unknown parameter(s) {unknown} for {cls.__name__}; valid: {', '.join(sorted(valid))}")
+    return cls(**params)
+
+
+# --------------------------------------------------------------------------- commands
+@app.command()
+def fit(
+    model: str = typer.Argument(..., help="detector class, e.g. IsolationForest, AutoEncoder"),
+    data: Path = typer.Option(..., "--data", help="training data: CSV or Parquet, numeric columns"),
+    out: Path = typer.Option(..., "--out", help="model file to write, e.g. model.genad"),
+    param: Optional[List[str]] = typer.Option(None, "--param", help="hyper-parameter name=value (repeatable)"),
+    drop: Optional[List[str]] = typer.Option(None, "--drop", help="column to ignore, e.g. a label (repeatable)"),
+):
+    """Fit a detector on a table of (mostly) normal rows and save it."""
+
+    def go():
+        det = build_detector(model, parse_params(param))
+        df = read_table(data, drop)
+        t0 = time.perf_counter()
+        det.fit(df)
+        secs = time.perf_counter() - t0
+        det.save(out)
+        typer.echo(
+            f"fitted {type(det).__name__} on {df.shape[0]} rows x {df.shape[1]} columns in {secs:.2f} s; "
+            f"threshold {det.threshold_:.6g} ({det.threshold_rule_}); saved to {out}"
+        )
+
+    _run(go)
+
+
+@app.command()
+def score(
+    model: Path = typer.Option(..., "--model", help="model file written by genad fit"),
+    data: Path = typer.Option(..., "--data", help="rows to score: CSV or Parquet with the training columns"),
+    out: Path = typer.Option(..., "--out", help="output CSV or Parquet: input columns + score, p_value, label"),
+    drop: Optional[List[str]] = typer.Option(None, "--drop", help="column to ignore (repeatable)"),
+):
+    """Score rows with a saved model: anomaly score, conformal p-value, 0/1 label."""
+
+    def go():
+        import genad
+
+        det = genad.load(model)
+        df = read_table(data, drop)
+        scores = det.decision_function(df)
+        res = df.copy()
+        res["score"] = scores
+        res["p_value"] = det.p_values(df)
+        res["label"] = (scores > det.threshold_).astype(int)
+        write_table(res, out)
+        typer.echo(f"scored {len(res)} rows: {int(res['label'].sum())} flagged as anomalies; wrote {out}")
+
+    _run(go)
+
+
+@app.command()
+def datasets(
+    data_home: Optional[Path] = typer.Option(None, "--data-home", help="data folder (default: $GENAD_DATA)"),
+):
+    """List the datasets genad can load and whether their files are present."""
+
+    def go():
+        from genad import datasets as D
+
+        home = D.get_data_home(data_home)
+        typer.echo(f"data folder: {home}  (set with --data-home or the GENAD_DATA environment variable)")
+        for info in D.list_datasets(data_home=data_home):
+            mark = "yes" if info.get("present") else "no "
+            typer.echo(f"  [{mark}] {info['name']:<22} {info.get('description', '')}")
+
+    _run(go)
+
+
+@app.command()
+def bench(
+    suite: str = typer.Argument("default", help="suite: default, ff12-kdd, ecg5000, mnist, cifar10, adbench, sdss-groups, synthetic-groups"),
+    out: Optional[Path] = typer.Option(None, "--out", help="output folder (default ./bench-results/SUITE)"),
+    seeds: int = typer.Option(1, "--seeds", help="number of seeds"),
+    detectors: Optional[List[str]] = typer.Option(None, "--detectors", help="only these detectors (repeatable)"),
+    data_home: Optional[Path] = typer.Option(None, "--data-home", help="data folder (default: $GENAD_DATA)"),
+    with_pyod: bool = typer.Option(False, "--with-pyod", help="also run PyOD's counterparts on the same splits"),
+    all_: bool = typer.Option(False, "--all", help="include CPU-heavy (slow) entries"),
+):
+    """Run a benchmark suite and print a results table."""
+
+    def go():
+        from genad import bench as B
+
+        if seeds < 1:
+            raise CLIError("--seeds must be at least 1")
+        result = B.run_suite(
+            suite, out_dir=out, seeds=seeds, detectors=detectors, data_home=data_home,
+            with_pyod=with_pyod, include_slow=all_, progress=True,
+        )
+        typer.echo(result.summary_markdown() if hasattr(result, "summary_markdown") else str(result))
+        if getattr(result, "out_dir", None):
+            typer.echo(f"results written to {result.out_dir}")
+
+    _run(go)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

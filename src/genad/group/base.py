@@ -1,0 +1,276 @@
+"""The group detector contract: one anomaly score per *group* of points.
+
+Group data are points with a known group id (scikit-learn's ``groups`` convention) or a list of
+``(n_i, d)`` arrays, one per group. A subclass supplies two hooks on validated, scaled points
+that are sorted by group:
+
+* ``_fit_groups(X, offsets)`` -- learn normal groups; group ``i`` is ``X[offsets[i]:offsets[i+1]]``;
+* ``_score_groups(X, offsets)`` -- one score per group, higher = more anomalous.
+
+Optionally ``_score_training_groups(X, offsets)`` for the groups the model was fitted on (a
+nearest-neighbour score must not count a group as its own neighbour).
+
+:class:`GroupDetector` does the rest like :class:`genad.base.Detector` does for points: input
+checks, a held-out split of calibration *groups*, feature scaling, thresholds
+(:mod:`genad.thresholds`), conformal p-values and saving (:mod:`genad.persistence`). Group
+detector classes are registered in the same registry as point detectors, so :func:`genad.load`
+reads them back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+from .. import thresholds as _th
+from ..base import _REGISTRY, Detector, Scaler
+from ..validation import check_fitted, check_groups, check_X, dataframe_feature_names
+
+__all__ = ["GroupDetector", "as_groups", "split_groups", "group_means"]
+
+
+def split_groups(X: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    """The list of groups ``X[offsets[i]:offsets[i+1]]``."""
+    return [X[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+
+
+def group_means(X: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Mean of each group's rows, shape ``(n_groups, d)``."""
+    sums = np.add.reduceat(np.asarray(X, dtype=np.float64), offsets[:-1], axis=0)
+    return sums / np.diff(offsets)[:, None]
+
+
+def as_groups(X, groups=None, *, dtype=np.float64, n_features=None, feature_names=None, what="X"):
+    """Validate group input; return ``(points sorted by group, offsets, group ids, column names)``.
+
+    ``X`` is ``(n_points, d)`` with ``groups`` one id per point, or (``groups=None``) a list of
+    ``(n_i, d)`` arrays (or a 3-D array ``(n_groups, n_points, d)``). The returned ids are
+    ``np.unique(groups)`` (``0..m-1`` for a list); group ``i`` is
+    ``points[offsets[i]:offsets[i+1]]``. Every group needs at least 2 points.
+    """
+    shape = None if n_features is None else (int(n_features),)
+    names = dataframe_feature_names(X)
+    if groups is None and isinstance(X, np.ndarray) and X.ndim == 3:
+        X = list(X)
+    if groups is None and isinstance(X, (list, tuple)):
+        if len(X) == 0:
+            raise ValueError(f"{what} is an empty list; pass at least one group of shape (n_i, n_features).")
+        arrays, d0 = [], None
+        for i, G in enumerate(X):
+            try:
+                A = check_X(G, dtype=dtype, min_samples=1, feature_names=feature_names, what=f"group {i} of {what}")
+            except ValueError as exc:
+                raise ValueError(str(exc)) from None
+            if len(A) < 2:
+                raise ValueError(
+                    f"group {i} of {what} has {len(A)} point; each group needs at least 2 points. "
+                    "Merge or drop it."
+                )
+            if d0 is None:
+                d0 = A.shape[1]
+            elif A.shape[1] != d0:
+                raise ValueError(
+                    f"group {i} of {what} has {A.shape[1]} features but group 0 has {d0}; every group "
+                    "must have the same columns."
+                )
+            arrays.append(A)
+        names = dataframe_feature_names(X[0])
+        pts = np.concatenate(arrays, axis=0)
+        if shape is not None and pts.shape[1] != shape[0]:
+            raise ValueError(
+                f"{what} has {pts.shape[1]} features, but the model was fitted on {shape[0]} features."
+                " Pass the same columns, in the same order, as in fit."
+            )
+        offsets = np.concatenate([[0], np.cumsum([len(A) for A in arrays])]).astype(np.int64)
+        return pts, offsets, np.arange(len(arrays)), names
+    if groups is None and not hasattr(X, "shape") and not _is_array_like_2d(X):
+        raise ValueError(
+            f"{what} must be an (n_points, n_features) array with groups=ids, or a list of (n_i, d) arrays."
+        )
+    pts = check_X(X, dtype=dtype, min_samples=2, feature_names=feature_names, input_shape=shape, what=what)
+    g = check_groups(groups, len(pts), min_group_size=2)
+    ids, inv = np.unique(g, return_inverse=True)
+    order = np.argsort(inv, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(inv, minlength=len(ids)))]).astype(np.int64)
+    return pts[order], offsets, ids, names
+
+
+def _is_array_like_2d(X) -> bool:
+    try:
+        return np.asarray(X).ndim == 2
+    except Exception:
+        return False
+
+
+class GroupDetector(BaseEstimator):
+    """Base class of all group detectors (see module docstring).
+
+    Parameters common to group detectors (subclasses expose them in ``__init__``):
+
+    preprocessing : {"standard", "minmax", None}
+        Feature scaling fitted on the training points.
+    contamination : float or None
+        If given, the default threshold leaves this fraction of training groups' scores above it;
+        if None, 1% of the held-out calibration groups are flagged.
+    random_state : int or None
+
+    Attributes
+    ----------
+    decision_scores_ : ndarray (n_train_groups,)
+        Scores of the training groups, in ``np.unique(groups)`` order (calibration groups included).
+    calibration_scores_ : ndarray
+        Scores of the held-out calibration groups (the training groups' scores when fewer than
+        ``min_calibration_groups`` could be held out).
+    threshold_ : float
+        Groups with ``decision_function > threshold_`` are predicted anomalous.
+    n_features_in_ : int
+    n_groups_in_ : int
+        Number of training groups.
+    """
+
+    #: fraction of training groups held out to calibrate the threshold and the p-values
+    calibration_fraction: ClassVar[float] = 0.1
+    #: fewest calibration groups worth holding out; below this the training scores are used
+    min_calibration_groups: ClassVar[int] = 10
+    _dtype: ClassVar[Any] = np.float64
+    _fast_params: ClassVar[dict] = {}
+    _default_preprocessing: ClassVar[str | None] = "standard"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            # the registry genad.load resolves class names in (genad.base)
+            _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+    # ------------------------------------------------------------------ hooks
+    def _fit_groups(self, X: np.ndarray, offsets: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must implement _fit_groups")
+
+    def _score_groups(self, X: np.ndarray, offsets: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise TypeError(f"{type(self).__name__} must implement _score_groups")
+
+    def _score_training_groups(self, X: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        return self._score_groups(X, offsets)
+
+    # ------------------------------------------------------------- internals
+    def _seed(self) -> int:
+        rs = getattr(self, "random_state", None)
+        if rs is None:
+            return 0
+        if isinstance(rs, (int, np.integer)):
+            return int(rs)
+        return int(check_random_state(rs).randint(0, 2**31 - 1))
+
+    def _input(self, X, groups, *, fitting: bool):
+        if fitting:
+            pts, offsets, ids, names = as_groups(X, groups, dtype=self._dtype)
+            if names is not None:
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            self.n_features_in_ = int(pts.shape[1])
+            self.input_shape_ = (int(pts.shape[1]),)
+            return pts, offsets, ids
+        check_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        pts, offsets, ids, _ = as_groups(
+            X, groups, dtype=self._dtype, n_features=self.n_features_in_,
+            feature_names=None if names is None else [str(v) for v in names],
+        )
+        return pts, offsets, ids
+
+    def _preprocessing(self):
+        return getattr(self, "preprocessing", self._default_preprocessing)
+
+    # ------------------------------------------------------------- public API
+    def fit(self, X, y=None, groups=None):
+        """Learn normal groups from points ``X`` with ``groups`` (one id per point) or a list of
+        ``(n_i, d)`` arrays; ``y`` is ignored."""
+        pts, offsets, ids = self._input(X, groups, fitting=True)
+        m = len(ids)
+        sizes = np.diff(offsets)
+        n_cal = int(round(m * self.calibration_fraction))
+        rng = np.random.default_rng(self._seed())
+        if n_cal >= self.min_calibration_groups and m - n_cal >= 2:
+            perm = rng.permutation(m)
+            cal, fit = np.sort(perm[:n_cal]), np.sort(perm[n_cal:])
+        else:
+            cal, fit = None, np.arange(m)
+
+        def take(sel):
+            rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in sel])
+            return pts[rows], np.concatenate([[0], np.cumsum(sizes[sel])]).astype(np.int64)
+
+        X_fit, off_fit = take(fit) if cal is not None else (pts, offsets)
+        self.scaler_ = Scaler(self._preprocessing()).fit(X_fit)
+        Xs_fit = self.scaler_.transform(X_fit)
+        self.n_groups_in_ = int(m)
+        self._fit_groups(Xs_fit, off_fit)
+        train_scores = np.asarray(self._score_training_groups(Xs_fit, off_fit), dtype=np.float64)
+        if cal is not None:
+            X_cal, off_cal = take(cal)
+            cal_scores = np.asarray(self._score_groups(self.scaler_.transform(X_cal), off_cal), dtype=np.float64)
+            scores = np.empty(m)
+            scores[fit], scores[cal] = train_scores, cal_scores
+        else:
+            cal_scores = scores = train_scores
+        if not np.isfinite(scores).all():
+            raise ValueError(
+                f"{type(self).__name__} produced non-finite group scores on the training data; "
+                "check the input scale or the hyper-parameters."
+            )
+        self.decision_scores_ = scores
+        self.calibration_scores_ = cal_scores
+        contamination = getattr(self, "contamination", None)
+        self.threshold_ = (
+            _th.by_contamination(scores, contamination) if contamination is not None else _th.by_fpr(cal_scores, 0.01)
+        )
+        self.threshold_rule_ = f"contamination={contamination}" if contamination is not None else "fpr=0.01"
+        return self
+
+    def decision_function(self, X, groups=None) -> np.ndarray:
+        """One anomaly score per group, in the order of ``np.unique(groups)`` (or of the list)."""
+        pts, offsets, _ = self._input(X, groups, fitting=False)
+        return np.asarray(self._score_groups(self.scaler_.transform(pts), offsets), dtype=np.float64)
+
+    def score_samples(self, X, groups=None) -> np.ndarray:
+        """Same as :meth:`decision_function` (higher = more anomalous)."""
+        return self.decision_function(X, groups)
+
+    def predict(self, X, groups=None) -> np.ndarray:
+        """0 (normal) or 1 (anomalous) per group, at ``threshold_``."""
+        return (self.decision_function(X, groups) > self.threshold_).astype(np.int64)
+
+    def fit_predict(self, X, y=None, groups=None) -> np.ndarray:
+        return self.fit(X, groups=groups).predict(X, groups)
+
+    def p_values(self, X, groups=None) -> np.ndarray:
+        """Conformal p-values of the groups against the calibration groups (small = anomalous)."""
+        return _th.conformal_p_values(self.calibration_scores_, self.decision_function(X, groups))
+
+    # the threshold rules read only calibration_scores_ / decision_scores_: share the point code
+    set_threshold = Detector.set_threshold
+
+    def calibrate(self, X, y, groups=None, metric: str = "f1", min_recall: float = 0.9):
+        """Set the threshold from labelled validation groups (``y``: one label per group, 1 = anomaly)."""
+        scores = self.decision_function(X, groups)
+        y = np.asarray(y)
+        if len(y) != len(scores):
+            raise ValueError(f"y has {len(y)} labels but there are {len(scores)} groups; give one label per group.")
+        self.threshold_ = _th.from_labels(y, scores, metric=metric, min_recall=min_recall)
+        self.threshold_rule_ = f"labels:{metric}"
+        return self
+
+    def save(self, path) -> None:
+        """Write the fitted detector to ``path`` (see :mod:`genad.persistence`)."""
+        from ..persistence import save
+
+        save(self, path)
+
+    def n_parameters(self) -> int:
+        from ..persistence import count_parameters
+
+        return count_parameters(self)

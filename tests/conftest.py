@@ -1,0 +1,24 @@
+"""Shared test set-up: real data folder, small synthetic problems, the list of detectors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+_CANDIDATES = [p / "shared" / "data" for p in REPO.parents]
+SHARED_DATA = next((p for p in _CANDIDATES if p.is_dir()), REPO.parent / "shared" / "data")
+os.environ.setdefault("GENAD_DATA", str(SHARED_DATA))
+
+
+@pytest.fixture(scope="session")
+def blobs():
+    """300 normal training rows, and a test set of 60 normal + 12 far-away rows."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    X_test = np.vstack([rng.normal(size=(60, 5)), rng.normal(size=(12, 5)) * 0.5 + 7.0])
+    y_test = np.r_[np.zeros(60), np.ones(12)].astype(int)
+    return X, X_test, y_test

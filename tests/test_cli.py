@@ -1,0 +1,105 @@
+"""The genad command line: fit, score, datasets, and one clear line for every bad input."""
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from genad.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture()
+def tables(tmp_path, blobs):
+    X, X_test, y = blobs
+    cols = [f"f{i}" for i in range(5)]
+    train = tmp_path / "train.csv"
+    pd.DataFrame(X, columns=cols).to_csv(train, index=False)
+    test = tmp_path / "test.parquet"
+    pd.DataFrame(X_test, columns=cols).assign(label=y).to_parquet(test)
+    return tmp_path, train, test, y
+
+
+def one_line_error(res, *needles):
+    assert res.exit_code != 0
+    out = res.output.strip()
+    assert "Traceback" not in out
+    lines = [l for l in out.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), out
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+
+
+def test_fit_then_score(tables):
+    d, train, test, y = tables
+    model = d / "m.genad"
+    res = run("fit", "IsolationForest", "--data", train, "--out", model, "--param", "n_estimators=50",
+              "--param", "random_state=0")
+    assert res.exit_code == 0, res.output
+    assert "fitted IsolationForest on 300 rows x 5 columns" in res.output
+    out = d / "scores.csv"
+    res = run("score", "--model", model, "--data", test, "--drop", "label", "--out", out)
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert list(df.columns) == [f"f{i}" for i in range(5)] + ["score", "p_value", "label"]
+    assert df.loc[y == 1, "label"].mean() == 1.0
+    assert df.loc[y == 1, "p_value"].max() < df.loc[y == 0, "p_value"].median()
+
+
+def test_fit_bad_inputs(tables, tmp_path):
+    d, train, test, _ = tables
+    out = d / "m.genad"
+    one_line_error(run("fit", "Nope", "--data", train, "--out", out), "unknown model 'Nope'", "IsolationForest")
+    one_line_error(run("fit", "PCA", "--data", d / "missing.csv", "--out", out), "does not exist")
+    empty = d / "empty.csv"
+    empty.write_text("")
+    one_line_error(run("fit", "PCA", "--data", empty, "--out", out), "is empty")
+    header_only = d / "header.csv"
+    header_only.write_text("a,b\n")
+    one_line_error(run("fit", "PCA", "--data", header_only, "--out", out), "no rows")
+    strings = d / "strings.csv"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "z"]}).to_csv(strings, index=False)
+    one_line_error(run("fit", "PCA", "--data", strings, "--out", out), "non-numeric column(s) ['b']")
+    nan = d / "nan.csv"
+    pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [1.0, 2.0, 3.0]}).to_csv(nan, index=False)
+    one_line_error(run("fit", "PCA", "--data", nan, "--out", out), 'NaN in column "a"')
+    one_line_error(run("fit", "PCA", "--data", train, "--out", out, "--param", "bogus=1"), "unknown parameter(s) ['bogus']")
+    one_line_error(run("fit", "PCA", "--data", train, "--out", out, "--param", "noequals"), "name=value")
+    one_line_error(run("fit", "PCA", "--data", train, "--out", d / "nodir" / "m.genad"), "does not exist")
+    assert not out.exists()
+
+
+def test_score_bad_inputs(tables):
+    d, train, test, _ = tables
+    model = d / "m.genad"
+    assert run("fit", "PCA", "--data", train, "--out", model).exit_code == 0
+    out = d / "s.csv"
+    # the label column is not a training column
+    one_line_error(run("score", "--model", model, "--data", test, "--out", out), "unexpected column(s) ['label']")
+    fewer = d / "fewer.csv"
+    pd.read_parquet(test).drop(columns=["label", "f4"]).to_csv(fewer, index=False)
+    one_line_error(run("score", "--model", model, "--data", fewer, "--out", out), "missing column(s) ['f4']")
+    damaged = d / "damaged.genad"
+    damaged.write_bytes(model.read_bytes()[:200])
+    one_line_error(run("score", "--model", damaged, "--data", test, "--drop", "label", "--out", out), "damaged")
+    one_line_error(run("score", "--model", d / "none.genad", "--data", test, "--out", out), "does not exist")
+    one_line_error(run("score", "--model", model, "--data", test, "--drop", "label", "--out", d / "s.xlsx"), ".csv or .parquet")
+    assert not out.exists()
+
+
+def test_datasets_lists_data_folder(tmp_path):
+    res = run("datasets", "--data-home", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert str(tmp_path) in res.output
+    assert "kdd99-ff12" in res.output and "breast-cancer" in res.output
+    # bundled data is always present; the shared files are not in an empty folder
+    line = [l for l in res.output.splitlines() if "breast-cancer" in l][0]
+    assert "[yes]" in line
+    assert "[no ]" in [l for l in res.output.splitlines() if "kdd99-ff12" in l][0]

@@ -1,0 +1,154 @@
+"""The detector contract, run on every detector genad exports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+import genad
+from genad_testing import exported_detectors, make_fast
+
+DETECTORS = exported_detectors()
+IDS = [c.__name__ for c in DETECTORS]
+
+
+def test_every_family_is_exported():
+    names = set(IDS)
+    assert {"PCA", "OCSVM", "IsolationForest", "KDE", "GMM", "KNN"} <= names
+
+
+@pytest.fixture(scope="module", params=DETECTORS, ids=IDS)
+def fitted(request, blobs):
+    X, X_test, y_test = blobs
+    det = make_fast(request.param)
+    return det.fit(X)
+
+
+@pytest.mark.parametrize("cls", DETECTORS, ids=IDS)
+def test_clone_and_params(cls):
+    det = make_fast(cls)
+    params = det.get_params(deep=False)
+    twin = clone(det)
+    assert type(twin) is cls
+    assert twin.get_params(deep=False).keys() == params.keys()
+    twin.set_params(**{k: v for k, v in params.items()})
+    assert not hasattr(twin, "threshold_")
+
+
+def test_fit_shapes_and_direction(fitted, blobs):
+    X, X_test, y_test = blobs
+    assert fitted.n_features_in_ == 5
+    assert fitted.decision_scores_.shape == (len(X),)
+    s = fitted.decision_function(X_test)
+    assert s.shape == (len(X_test),) and s.dtype == np.float64 and np.isfinite(s).all()
+    assert s[y_test == 1].mean() > s[y_test == 0].mean()
+    assert roc_auc_score(y_test, s) > 0.9
+    pred = fitted.predict(X_test)
+    assert set(np.unique(pred)) <= {0, 1}
+    assert pred[y_test == 1].mean() >= 0.5
+
+
+def test_default_threshold_on_clean_data(fitted):
+    rng = np.random.default_rng(123)
+    fresh = rng.normal(size=(1000, 5))
+    # 1% target on a 30-row calibration split: the threshold is the calibration maximum
+    assert fitted.predict(fresh).mean() < 0.15
+    p = fitted.p_values(fresh)
+    assert ((p > 0) & (p <= 1)).all()
+
+
+def test_p_values_small_for_anomalies(fitted, blobs):
+    _, X_test, y_test = blobs
+    p = fitted.p_values(X_test)
+    assert np.median(p[y_test == 1]) < 0.1 < np.median(p[y_test == 0])
+
+
+def test_set_threshold_rules(fitted, blobs):
+    det = clone(fitted).fit(blobs[0]) if not hasattr(fitted, "threshold_") else fitted
+    old = det.threshold_
+    det.set_threshold(contamination=0.1)
+    assert 0.05 <= (det.decision_scores_ > det.threshold_).mean() <= 0.15
+    for rule in ({"std": 2.0}, {"mad": 3.0}, {"value": 1.5}, {"fpr": 0.2}):
+        det.set_threshold(**rule)
+        assert np.isfinite(det.threshold_)
+    with pytest.raises(ValueError, match="exactly one"):
+        det.set_threshold(fpr=0.1, std=2.0)
+    det.set_threshold(value=old)
+
+
+def test_contamination_parameter(blobs):
+    for cls in DETECTORS:
+        if "contamination" not in cls().get_params():
+            continue
+        det = make_fast(cls, contamination=0.1).fit(blobs[0])
+        assert 0.05 <= (det.decision_scores_ > det.threshold_).mean() <= 0.15, cls.__name__
+
+
+def test_save_load_identical(fitted, blobs, tmp_path):
+    _, X_test, _ = blobs
+    path = tmp_path / "m.genad"
+    fitted.save(path)
+    loaded = genad.load(path)
+    assert type(loaded) is type(fitted)
+    np.testing.assert_array_equal(loaded.decision_function(X_test), fitted.decision_function(X_test))
+    assert loaded.threshold_ == fitted.threshold_
+    np.testing.assert_array_equal(loaded.p_values(X_test), fitted.p_values(X_test))
+    assert loaded.get_params(deep=False).keys() == fitted.get_params(deep=False).keys()
+
+
+@pytest.mark.parametrize("cls", DETECTORS, ids=IDS)
+def test_dataframe_columns(cls, blobs):
+    X, X_test, _ = blobs
+    cols = ["a", "b", "c", "d", "e"]
+    det = make_fast(cls).fit(pd.DataFrame(X, columns=cols))
+    assert list(det.feature_names_in_) == cols
+    df = pd.DataFrame(X_test, columns=cols)
+    s = det.decision_function(df)
+    np.testing.assert_allclose(det.decision_function(df[cols[::-1]]), s, rtol=1e-6)
+    with pytest.raises(ValueError, match=r'missing column\(s\) \[.e.\]'):
+        det.decision_function(df.drop(columns=["e"]))
+    with pytest.raises(ValueError, match=r"unexpected column\(s\) \[.z.\]"):
+        det.decision_function(df.assign(z=1.0))
+    with pytest.raises(ValueError, match="non-numeric"):
+        det.decision_function(df.assign(e="x"))
+
+
+@pytest.mark.parametrize("cls", DETECTORS, ids=IDS)
+def test_bad_inputs(cls, blobs):
+    X, X_test, _ = blobs
+    det = make_fast(cls)
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"NaN in feature 2, first at row 3.*Impute or drop"):
+        det.fit(bad)
+    bad[3, 2] = np.inf
+    with pytest.raises(ValueError, match="infinite"):
+        det.fit(bad)
+    with pytest.raises(ValueError, match="0 rows"):
+        det.fit(np.empty((0, 5)))
+    with pytest.raises(ValueError, match="1 row.*at least 2"):
+        det.fit(X[:1])
+    with pytest.raises(ValueError, match="1-D.*reshape"):
+        det.fit(X[:, 0])
+    with pytest.raises(ValueError, match="non-numeric"):
+        det.fit(np.array([["a", "b"], ["c", "d"]]))
+    with pytest.raises(ValueError, match="not fitted|fit"):
+        det.decision_function(X_test)
+    det.fit(X)
+    with pytest.raises(ValueError, match="4 features, but the model was fitted on 5"):
+        det.decision_function(X_test[:, :4])
+    with pytest.raises(ValueError, match="NaN"):
+        det.decision_function(np.full((2, 5), np.nan))
+    with pytest.raises(ValueError, match="0 rows"):
+        det.decision_function(np.empty((0, 5)))
+
+
+def test_torch_tensor_input(blobs):
+    import torch
+
+    X, X_test, _ = blobs
+    det = genad.PCA().fit(torch.tensor(X))
+    np.testing.assert_allclose(det.decision_function(torch.tensor(X_test)), det.decision_function(X_test))
