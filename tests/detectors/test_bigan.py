@@ -44,7 +44,7 @@ def tab():
 @pytest.fixture(scope="module")
 def img():
     X, Xt, y = digit_images()
-    det = BiGAN(**{**FAST, "epochs": 6, "lr": 1e-3}, base_channels=8, latent_dim=8, random_state=0).fit(X)
+    det = BiGAN(**{**FAST, "epochs": 4, "lr": 1e-3}, base_channels=8, latent_dim=8, random_state=0).fit(X)
     return det, Xt, y
 
 
@@ -91,8 +91,8 @@ def test_channels_last_error():
 
 def test_alad_option(tab):
     _, Xt, y = tab
-    X, _, _ = blobs()
-    det = BiGAN(**{**FAST, "epochs": 10, "lr": 1e-3}, alad=True, random_state=0).fit(X)
+    X, _, _ = blobs(n=150)
+    det = BiGAN(**{**FAST, "epochs": 8, "lr": 1e-3}, alad=True, random_state=0).fit(X)
     assert hasattr(det, "discriminator_xx_") and hasattr(det, "discriminator_zz_")
     assert auc(y, det.decision_function(Xt)) > 0.8
 

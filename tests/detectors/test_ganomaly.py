@@ -44,7 +44,7 @@ def tab():
 @pytest.fixture(scope="module")
 def img():
     X, Xt, y = digit_images()
-    det = GANomaly(**{**FAST, "epochs": 6, "lr": 1e-3}, base_channels=8, latent_dim=8, random_state=0).fit(X)
+    det = GANomaly(**{**FAST, "epochs": 4, "lr": 1e-3}, base_channels=8, latent_dim=8, random_state=0).fit(X)
     return det, Xt, y
 
 
