@@ -64,7 +64,7 @@ def test_planted_anomalies_images(img):
 
 def test_history_keys(tab):
     det, _, _ = tab
-    for k in ("critic_loss", "generator_loss", "wasserstein", "gradient_penalty", "loss"):
+    for k in ("discriminator_loss", "generator_loss", "wasserstein", "gradient_penalty", "loss"):
         assert len(det.history_[k]) == 5
 
 

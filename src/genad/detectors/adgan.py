@@ -86,8 +86,9 @@ class ADGAN(_GANDetector):
     Attributes
     ----------
     generator_, critic_ : torch modules
-    history_ : dict -- per-epoch ``critic_loss``, ``generator_loss``, ``loss`` (their sum),
-        ``wasserstein`` (critic's estimate of the distance) and ``gradient_penalty`` (WGAN-GP).
+    history_ : dict -- per-epoch ``discriminator_loss`` (the critic), ``generator_loss``,
+        ``loss`` (their sum), ``wasserstein`` (the critic's estimate of the distance) and
+        ``gradient_penalty`` (WGAN-GP).
 
     Examples
     --------
@@ -193,9 +194,14 @@ class ADGAN(_GANDetector):
         kw = self._adam_kwargs()
         return [
             # n_critic critic updates (each with fresh fakes) before every generator update
-            Step("critic", [D], critic, repeat=int(self.n_critic), optimizer_kwargs=kw),
+            Step("discriminator", [D], critic, repeat=int(self.n_critic), optimizer_kwargs=kw),
             Step("generator", [G], generator, optimizer_kwargs=kw),
         ]
+
+    def _validation_loss(self):
+        """Held-out critic loss without the penalty: minus the Wasserstein estimate."""
+        G, D, k = self.generator_, self.critic_, self._latent_dim()
+        return lambda x: D(G(torch.randn(x.shape[0], k, device=x.device))).mean() - D(x).mean()
 
     def _fit(self, X):
         self.search_seed_ = self._seed()
