@@ -62,12 +62,12 @@ def main():
     det._search(X[:2])  # warm-up
     chunks = {}
     for rows in (4096, 1024, 256):  # test points x seeds per batched search: 64, 16, 4 points
-        det._SEARCH_ROWS = rows
+        det._SEARCH_ROWS = det._CPU_CONV_SEARCH_ROWS = rows
         t0 = time.perf_counter()
         batched = det.decision_function(ds.X_test[: args.n_batched])
         chunks[f"{rows // 64}_points_per_chunk_points_per_s"] = args.n_batched / (time.perf_counter() - t0)
         print(chunks, flush=True)
-    det._SEARCH_ROWS = 4096
+    det._SEARCH_ROWS = det._CPU_CONV_SEARCH_ROWS = 4096
     t0 = time.perf_counter()
     batched = det.decision_function(ds.X_test[: args.n_batched])
     t_b = time.perf_counter() - t0

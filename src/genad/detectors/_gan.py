@@ -37,6 +37,7 @@ class _GANDetector(DeepDetector):
     """Shared behaviour of the GAN detectors (not exported)."""
 
     _SEARCH_ROWS = 4096  # (test points x seeds) searched together: bounds memory
+    _CPU_CONV_SEARCH_ROWS = 256
 
     # -------------------------------------------------------------- input handling
     def _preprocessing(self):
@@ -84,12 +85,20 @@ class _GANDetector(DeepDetector):
         return {"betas": (0.5, 0.9)} if (self.optimizer or "adam").lower() == "adam" else {}
 
     # -------------------------------------------------------------- scoring by search
+    def _search_rows(self, dev: torch.device) -> int:
+        """(test points x seeds) per search chunk. On a CPU, convolutional generators run
+        fastest in small chunks (vmap turns per-point weights into grouped convolutions, slow on
+        CPUs: see benchmarks/gan/README.md); elsewhere large chunks."""
+        if dev.type == "cpu" and len(self.input_shape_) == 3:
+            return min(self._SEARCH_ROWS, self._CPU_CONV_SEARCH_ROWS)
+        return self._SEARCH_ROWS
+
     def _search_score(self, X: np.ndarray) -> np.ndarray:
         """Score ``X`` in chunks of test points with gradients enabled (for latent searches)."""
         dev = self._to_device()
         for m in self._modules():
             m.eval()
-        step = search_chunks(len(X), getattr(self, "n_seeds", 1), self._SEARCH_ROWS)
+        step = search_chunks(len(X), getattr(self, "n_seeds", 1), self._search_rows(dev))
         out = []
         with torch.inference_mode(False):
             for i in range(0, len(X), step):
