@@ -236,8 +236,8 @@ def latent_search(
     ``impl="bmm"`` runs the per-point generators of the MLP/DCGAN backbones as batched matrix
     products (``torch.bmm``; transposed convolutions as ``bmm`` + ``F.fold``); ``impl="vmap"``
     uses ``vmap(functional_call)`` (grouped convolutions); ``"auto"`` picks bmm for MLP
-    generators (about 2x faster than vmap on a CPU) and vmap for convolutional ones (bmm + fold
-    was about 2x slower there).
+    generators (faster than vmap on a CPU) and vmap for convolutional ones (where bmm + fold
+    was slower on a CPU).
     """
     P, (S, k) = x.shape[0], seeds.shape
     params = {n: p.detach() for n, p in generator.named_parameters()}
@@ -250,7 +250,7 @@ def latent_search(
             raise ValueError(f'impl must be "auto", "bmm" or "vmap"; got {impl!r}.')
         layers = _layer_sequence(generator) if impl != "vmap" else None
         if impl == "auto" and layers is not None and any(isinstance(m, nn.ConvTranspose2d) for _, m in layers):
-            layers = None  # measured on CPU: vmap's grouped convolutions beat bmm + fold here
+            layers = None  # on a CPU vmap's grouped convolutions beat bmm + fold here
         if layers is not None:  # batched matmuls (+ fold for transposed convolutions)
 
             def gen(th, zz):

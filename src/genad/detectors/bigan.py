@@ -131,32 +131,27 @@ class BiGAN(_GANDetector):
         Dxx = getattr(self, "discriminator_xx_", None) if alad else None
         Dzz = getattr(self, "discriminator_zz_", None) if alad else None
 
-        def logits(x):
+        pairs = [("real", "fake")] + ([("xx_real", "xx_fake"), ("zz_real", "zz_fake")] if alad else [])
+
+        def logits(x, train_d: bool):
+            """Discriminator logits on real and generated pairs; G and E frozen for the D step."""
             z = torch.randn(x.shape[0], k, device=x.device)
-            ex, gz = E(x), G(z)
+            with torch.set_grad_enabled(not train_d):
+                ex, gz = E(x), G(z)
+                if alad:
+                    rec_x, rec_z = G(ex), E(gz)
             out = {"real": D(x, ex), "fake": D(gz, z)}
             if alad:
-                rec_x, rec_z = G(ex), E(gz)
                 out["xx_real"], out["xx_fake"] = Dxx(torch.cat([x, x], 1)), Dxx(torch.cat([x, rec_x], 1))
                 out["zz_real"], out["zz_fake"] = Dzz(torch.cat([z, z], 1)), Dzz(torch.cat([z, rec_z], 1))
             return out
 
-        pairs = [("real", "fake")] + ([("xx_real", "xx_fake"), ("zz_real", "zz_fake")] if alad else [])
-
         def discriminator(x):
-            with torch.no_grad():
-                z = torch.randn(x.shape[0], k, device=x.device)
-                ex, gz = E(x), G(z)
-                if alad:
-                    rec_x, rec_z = G(ex), E(gz)
-            lg = {"real": D(x, ex), "fake": D(gz, z)}
-            if alad:
-                lg["xx_real"], lg["xx_fake"] = Dxx(torch.cat([x, x], 1)), Dxx(torch.cat([x, rec_x], 1))
-                lg["zz_real"], lg["zz_fake"] = Dzz(torch.cat([z, z], 1)), Dzz(torch.cat([z, rec_z], 1))
+            lg = logits(x, train_d=True)
             return sum(_bce(lg[r], 1.0) + _bce(lg[f], 0.0) for r, f in pairs)
 
         def generator(x):  # G and E play against all discriminators with flipped labels
-            lg = logits(x)
+            lg = logits(x, train_d=False)
             return sum(_bce(lg[r], 0.0) + _bce(lg[f], 1.0) for r, f in pairs)
 
         kw = self._adam_kwargs()
@@ -184,7 +179,8 @@ class BiGAN(_GANDetector):
 def _register() -> None:
     from ..bench.registry import register
 
-    register("BiGAN", lambda ds, seed: BiGAN(epochs=20, lr=1e-3, base_channels=8, random_state=seed), suites=["default"])
+    register("BiGAN", lambda ds, seed: BiGAN(epochs=20, lr=1e-3, base_channels=8, random_state=seed),
+             suites=["default"])
     # the settings of benchmarks/gan/ff12.py
     register("BiGAN", lambda ds, seed: BiGAN(hidden=[64, 32], latent_dim=8, epochs=5, batch_size=256, lr=1e-3,
                                              preprocessing="minmax", random_state=seed), suites=["ff12-kdd"])

@@ -135,7 +135,8 @@ class GANomaly(_GANDetector):
 def _register() -> None:
     from ..bench.registry import register
 
-    register("GANomaly", lambda ds, seed: GANomaly(epochs=15, lr=1e-3, base_channels=8, random_state=seed), suites=["default"])
+    register("GANomaly", lambda ds, seed: GANomaly(epochs=15, lr=1e-3, base_channels=8, random_state=seed),
+             suites=["default"])
     for suite in ("mnist", "cifar10"):
         register("GANomaly", lambda ds, seed: GANomaly(epochs=15, random_state=seed), suites=[suite], slow=True)
 
