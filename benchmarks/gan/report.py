@@ -14,12 +14,15 @@ RESULTS = Path(__file__).resolve().parent / "results"
 ORDER = ["ADGAN", "AnoGAN", "BiGAN", "GANomaly", "KDE(PCA)", "OCSVM(PCA)", "IsolationForest", "GMM(PCA)"]
 
 
-def image_table(dataset: str) -> str | None:
+MAIN_TAGS = ("", "_rest", "_baselines")  # the reduced one-vs-all run, split over three commands
+
+
+def image_table(dataset: str, tags=MAIN_TAGS) -> str | None:
     rows = []
-    for f in sorted(RESULTS.glob(f"{dataset}*.json")):
-        if f.stem.endswith("probe") or "probe" in f.stem:
-            continue
-        rows += json.loads(f.read_text())["rows"]
+    for tag in tags:
+        f = RESULTS / f"{dataset}{tag}.json"
+        if f.exists():
+            rows += json.loads(f.read_text())["rows"]
     if not rows:
         return None
     df = pd.DataFrame(rows).pivot_table(index="class", columns="detector", values="roc_auc")
@@ -31,7 +34,8 @@ def image_table(dataset: str) -> str | None:
     for c in df.columns:
         fmt[c] = [("" if pd.isna(v) else (f"{int(v)}" if i == "classes run" else f"{v:.3f}"))
                   for i, v in zip(df.index, df[c])]
-    return fmt.to_markdown()
+    head = "| class | " + " | ".join(fmt.columns) + " |\n|---|" + "---|" * len(fmt.columns) + "\n"
+    return head + "\n".join(f"| {i} | " + " | ".join(fmt.loc[i]) + " |" for i in fmt.index)
 
 
 def main():
@@ -39,6 +43,15 @@ def main():
         t = image_table(ds)
         if t:
             print(f"### {ds}: ROC-AUC per normal class\n\n{t}\n")
+        for f in sorted(RESULTS.glob(f"{ds}_*.json")):
+            tag = f.stem[len(ds):]
+            if tag in MAIN_TAGS:
+                continue
+            st = json.loads(f.read_text())["settings"]
+            t = image_table(ds, (tag,))
+            print(f"### {ds}, run `{tag[1:]}` (max_train={st['max_train']}, ADGAN epochs="
+                  f"{st['adgan_epochs'] or st['epochs']}, n_critic={st['n_critic']}, batch={st['adgan_batch']})"
+                  f"\n\n{t}\n")
     f = RESULTS / "ff12_bigan.json"
     if f.exists():
         r = json.loads(f.read_text())
