@@ -1,6 +1,7 @@
 """Print the markdown tables of benchmarks/gan/README.md from the results files.
 
     PYTHONPATH=src python benchmarks/gan/report.py > benchmarks/gan/results/summary.md
+    PYTHONPATH=src python benchmarks/gan/report.py --readme   # refresh README.md's figures
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 ORDER = ["ADGAN", "AnoGAN", "BiGAN", "GANomaly", "KDE(PCA)", "OCSVM(PCA)", "IsolationForest", "GMM(PCA)"]
 
 
-MAIN_TAGS = ("", "_rest", "_baselines")  # the reduced one-vs-all run, split over three commands
+MAIN_TAGS = ("", "_rest", "_rest2", "_baselines")  # the reduced one-vs-all run, split over four commands
 
 
 def image_table(dataset: str, tags=MAIN_TAGS) -> str | None:
@@ -39,6 +40,25 @@ def image_table(dataset: str, tags=MAIN_TAGS) -> str | None:
 
 
 def main():
+    import contextlib
+    import io
+    import sys
+
+    if "--readme" in sys.argv:  # rewrite the figures section of README.md in place
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            tables()
+        readme = RESULTS.parent / "README.md"
+        text = readme.read_text()
+        a, b = "<!-- figures:start (written by report.py --readme) -->", "<!-- figures:end -->"
+        head, rest = text.split(a)
+        _, tail = rest.split(b)
+        readme.write_text(head + a + "\n\n" + buf.getvalue().strip() + "\n\n" + b + tail)
+        return
+    tables()
+
+
+def tables():
     for ds in ("mnist", "cifar10"):
         t = image_table(ds)
         if t:
@@ -52,10 +72,12 @@ def main():
             print(f"### {ds}, run `{tag[1:]}` (max_train={st['max_train']}, ADGAN epochs="
                   f"{st['adgan_epochs'] or st['epochs']}, n_critic={st['n_critic']}, batch={st['adgan_batch']})"
                   f"\n\n{t}\n")
-    f = RESULTS / "ff12_bigan.json"
-    if f.exists():
+    for f in (RESULTS / "ff12_bigan.json", RESULTS / "ff12_bigan-alad.json"):
+        if not f.exists():
+            continue
         r = json.loads(f.read_text())
-        print("### FF12 KDD: BiGAN\n")
+        print(f"### FF12 KDD: {r['detector']} (hidden {r['params']['hidden']}, latent {r['params']['latent_dim']}, "
+              f"{r['params']['epochs']} epochs)\n")
         print("| seed | ROC-AUC | fit s |\n|---|---|---|")
         for row in r["rows"]:
             print(f"| {row['seed']} | {row['roc_auc']:.4f} | {row['fit_s']:.1f} |")
