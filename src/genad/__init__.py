@@ -8,7 +8,11 @@ Every detector follows one contract (:class:`genad.base.Detector`): ``fit(X)``,
 __version__ = "0.1.0"
 
 from .base import Detector
+from .detectors.adgan import ADGAN
+from .detectors.anogan import AnoGAN
+from .detectors.bigan import BiGAN
 from .detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
+from .detectors.ganomaly import GANomaly
 from .detectors.seq2seq import Seq2Seq
 from .metrics import evaluate
 from .persistence import load
@@ -24,5 +28,9 @@ __all__ = [
     "KDE",
     "GMM",
     "KNN",
+    "ADGAN",
+    "AnoGAN",
+    "BiGAN",
+    "GANomaly",
     "Seq2Seq",
 ]

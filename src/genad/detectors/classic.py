@@ -165,6 +165,8 @@ class GMM(Detector):
         None picks 1..``max_components`` by the Bayesian information criterion.
     """
 
+    _fast_params = {"max_components": 3}
+
     def __init__(self, n_components=None, covariance_type="full", max_components=10,
                  preprocessing="standard", contamination=None, random_state=None):
         self.n_components = n_components

@@ -1,0 +1,191 @@
+"""BiGAN / EGBAD (Donahue et al. 2017; Zenati et al. 2018) and ALAD (Zenati et al., ICDM 2018).
+
+A bidirectional GAN learns a generator ``G: z -> x`` and an encoder ``E: x -> z`` together: the
+discriminator ``D(x, z)`` tells real pairs ``(x, E(x))`` from generated pairs ``(G(z), z)``::
+
+    discriminator     min_D    -log D(x, E(x)) - log(1 - D(G(z), z))
+    generator+encoder min_G,E  -log(1 - D(x, E(x))) - log D(G(z), z)         (flipped labels)
+
+EGBAD's anomaly score (Zenati et al. 2018, eq. 2) combines the reconstruction through the
+encoder with a feature-matching loss on the discriminator's last hidden layer ``f``::
+
+    score(x) = alpha ||x - G(E(x))||_p + (1 - alpha) ||f(x, E(x)) - f(G(E(x)), E(x))||_1
+
+ALAD (``alad=True``) adds two discriminators that enforce cycle consistency,
+``D_xx(x, x)`` vs ``D_xx(x, G(E(x)))`` and ``D_zz(z, z)`` vs ``D_zz(z, E(G(z)))``, and scores
+with the feature distance of ``D_xx``::
+
+    score(x) = ||f_xx(x, x) - f_xx(x, G(E(x)))||_1
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..nn.training import Step
+from ._gan import Critic, _GANDetector, encoder_net, generator_net
+
+__all__ = ["BiGAN"]
+
+
+def _bce(logits, target: float):
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+class BiGAN(_GANDetector):
+    """BiGAN / EGBAD anomaly detector, with ALAD's cycle-consistency discriminators as an option.
+
+    Parameters
+    ----------
+    alpha : float
+        Weight of the reconstruction term in the EGBAD score (0.9).
+    score_norm : {1, 2}
+        Norm of the reconstruction term.
+    alad : bool
+        Add ALAD's ``D_xx`` and ``D_zz`` discriminators and score with ``D_xx`` features.
+    dropout : float
+        Dropout in the (tabular) discriminators (0.2, as in EGBAD's KDD model).
+    hidden, latent_dim, out_activation, base_channels, preprocessing :
+        as in :class:`genad.ADGAN`; the encoder uses ``hidden``, the generator mirrors it.
+    epochs, batch_size, lr, optimizer, weight_decay, validation_fraction, patience, device,
+    random_state, verbose, callbacks, contamination :
+        as in every deep detector. With ``optimizer="adam"`` the GAN steps use betas (0.5, 0.999).
+
+    Attributes
+    ----------
+    encoder_, generator_, discriminator_ : torch modules (``discriminator_xx_``,
+        ``discriminator_zz_`` with ``alad=True``)
+    history_ : dict -- per-epoch ``discriminator_loss``, ``generator_loss`` and ``loss``.
+    """
+
+    _fast_params = {"epochs": 3, "batch_size": 64}
+
+    def __init__(
+        self,
+        hidden=None,
+        latent_dim=None,
+        alpha=0.9,
+        score_norm=1,
+        alad=False,
+        dropout=0.2,
+        out_activation="auto",
+        base_channels=32,
+        epochs=50,
+        batch_size=64,
+        lr=2e-4,
+        optimizer="adam",
+        weight_decay=0.0,
+        validation_fraction=0.0,
+        patience=None,
+        preprocessing="auto",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        contamination=None,
+    ):
+        self.hidden = hidden
+        self.latent_dim = latent_dim
+        self.alpha = alpha
+        self.score_norm = score_norm
+        self.alad = alad
+        self.dropout = dropout
+        self.out_activation = out_activation
+        self.base_channels = base_channels
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.preprocessing = preprocessing
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.contamination = contamination
+
+    def _adam_kwargs(self) -> dict:
+        return {"betas": (0.5, 0.999)} if (self.optimizer or "adam").lower() == "adam" else {}
+
+    def _build_networks(self) -> None:
+        if not 0.0 <= float(self.alpha) <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1]; got {self.alpha!r}.")
+        if self.score_norm not in (1, 2):
+            raise ValueError(f"score_norm must be 1 or 2; got {self.score_norm!r}.")
+        shape, h, k = self.input_shape_, self._hidden(), self._latent_dim()
+        bc, dr = self.base_channels, float(self.dropout)
+        self.encoder_ = encoder_net(shape, h, k, bc)
+        self.generator_ = generator_net(shape, h, k, self.out_activation_, bc)
+        self.discriminator_ = Critic(shape, h, bc, z_dim=k, dropout=dr)
+        if self.alad:
+            pair = (2 * shape[0], *shape[1:])  # x and x' side by side (channels for images)
+            self.discriminator_xx_ = Critic(pair, [2 * v for v in h], bc, dropout=dr)
+            self.discriminator_zz_ = Critic((2 * k,), [max(16, 2 * k), max(16, 2 * k)], dropout=dr)
+
+    def _steps(self):
+        E, G, D, k = self.encoder_, self.generator_, self.discriminator_, self._latent_dim()
+        alad = bool(self.alad)
+        Dxx = getattr(self, "discriminator_xx_", None) if alad else None
+        Dzz = getattr(self, "discriminator_zz_", None) if alad else None
+
+        pairs = [("real", "fake")] + ([("xx_real", "xx_fake"), ("zz_real", "zz_fake")] if alad else [])
+
+        def logits(x, train_d: bool):
+            """Discriminator logits on real and generated pairs; G and E frozen for the D step."""
+            z = torch.randn(x.shape[0], k, device=x.device)
+            with torch.set_grad_enabled(not train_d):
+                ex, gz = E(x), G(z)
+                if alad:
+                    rec_x, rec_z = G(ex), E(gz)
+            out = {"real": D(x, ex), "fake": D(gz, z)}
+            if alad:
+                out["xx_real"], out["xx_fake"] = Dxx(torch.cat([x, x], 1)), Dxx(torch.cat([x, rec_x], 1))
+                out["zz_real"], out["zz_fake"] = Dzz(torch.cat([z, z], 1)), Dzz(torch.cat([z, rec_z], 1))
+            return out
+
+        def discriminator(x):
+            lg = logits(x, train_d=True)
+            return sum(_bce(lg[r], 1.0) + _bce(lg[f], 0.0) for r, f in pairs)
+
+        def generator(x):  # G and E play against all discriminators with flipped labels
+            lg = logits(x, train_d=False)
+            return sum(_bce(lg[r], 0.0) + _bce(lg[f], 1.0) for r, f in pairs)
+
+        kw = self._adam_kwargs()
+        ds = [D] + ([Dxx, Dzz] if alad else [])
+        return [Step("discriminator", ds, discriminator, optimizer_kwargs=kw),
+                Step("generator", [G, E], generator, optimizer_kwargs=kw)]
+
+    def _score_batch(self, x):
+        E, G = self.encoder_, self.generator_
+        ex = E(x)
+        rec = G(ex)
+        if self.alad:
+            Dxx = self.discriminator_xx_
+            f_real = Dxx.features(torch.cat([x, x], 1))
+            f_rec = Dxx.features(torch.cat([x, rec], 1))
+            return (f_real - f_rec).abs().flatten(1).sum(1)
+        diff = (x - rec).flatten(1)
+        r = diff.abs().sum(1) if self.score_norm == 1 else diff.pow(2).sum(1).sqrt()
+        D = self.discriminator_
+        fm = (D.features(x, ex) - D.features(rec, ex)).abs().flatten(1).sum(1)
+        a = float(self.alpha)
+        return a * r + (1 - a) * fm
+
+
+def _register() -> None:
+    from ..bench.registry import register
+
+    register("BiGAN", lambda ds, seed: BiGAN(epochs=20, lr=1e-3, base_channels=8, random_state=seed),
+             suites=["default"])
+    # the settings of benchmarks/gan/ff12.py
+    register("BiGAN", lambda ds, seed: BiGAN(hidden=[64, 32], latent_dim=8, epochs=5, batch_size=256, lr=1e-3,
+                                             preprocessing="minmax", random_state=seed), suites=["ff12-kdd"])
+    for suite in ("mnist", "cifar10"):
+        register("BiGAN", lambda ds, seed: BiGAN(epochs=20, random_state=seed), suites=[suite], slow=True)
+
+
+_register()
