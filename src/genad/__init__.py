@@ -9,6 +9,9 @@ __version__ = "0.1.0"
 
 from .base import Detector
 from .detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
+from .detectors.autoencoder import AutoEncoder
+from .detectors.vae import VAE
+from .detectors.aae import AdversarialAutoEncoder
 from .metrics import evaluate
 from .persistence import load
 
@@ -22,4 +25,7 @@ __all__ = [
     "KDE",
     "GMM",
     "KNN",
+    "AutoEncoder",
+    "VAE",
+    "AdversarialAutoEncoder",
 ]
