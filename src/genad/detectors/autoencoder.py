@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..nn import backbones as B
 from ..nn.training import Step
@@ -24,9 +25,105 @@ from .deep import DeepDetector
 __all__ = ["AutoEncoder"]
 
 
+# ---------------------------------------------------------------- hand-written backward
+# A plain MLP autoencoder (Linear layers and element-wise activations) is a chain of small
+# matrix products. For the tiny networks typical of tabular data, autograd's per-op bookkeeping
+# costs more than the arithmetic, so the training step can use this equivalent forward and
+# backward pass written with the same torch ops (same loss, same gradients).
+# activation type -> (forward, backward(grad, output, module))
+_ACTS = {
+    nn.ReLU: (torch.relu, lambda g, out, m: torch.ops.aten.threshold_backward(g, out, 0)),
+    nn.Tanh: (torch.tanh, lambda g, out, m: torch.ops.aten.tanh_backward(g, out)),
+    nn.Sigmoid: (torch.sigmoid, lambda g, out, m: torch.ops.aten.sigmoid_backward(g, out)),
+    # the output has the sign of the input for a positive slope
+    nn.LeakyReLU: (None, lambda g, out, m: torch.ops.aten.leaky_relu_backward(g, out, m.negative_slope, False)),
+}
+
+
+def _linear_chain(modules) -> list | None:
+    """``[(linear, activation or None), ...]`` if the modules are only Linear layers followed by
+    supported activations, else None."""
+    chain: list = []
+    for seq in modules:
+        for m in seq.modules() if isinstance(seq, nn.Sequential) else [seq]:
+            if isinstance(m, nn.Sequential) or type(m) is nn.Identity:
+                continue
+            if type(m) is nn.Linear:
+                chain.append([m, None])
+            elif type(m) in _ACTS and chain and chain[-1][1] is None:
+                if isinstance(m, nn.LeakyReLU) and not m.negative_slope > 0:
+                    return None
+                chain[-1][1] = m
+            else:
+                return None
+    return [tuple(c) for c in chain] or None
+
+
+def mlp_mse_grad_fn(modules, noise: float = 0.0):
+    """A :class:`genad.nn.training.Step` ``grad_fn`` for ``mse(net(x + noise * eps), x)`` where
+    ``net`` chains ``modules`` made only of Linear layers and ReLU/LeakyReLU/Tanh/Sigmoid; None
+    when the modules are anything else (then autograd is used).
+
+    Forward: ``h_i = a_i(h_{i-1} W_i^T + b_i)``. Backward from ``g = dL/dh_L = 2 (h_L - x) / (n d)``:
+    ``g <- g * a_i'``, ``dL/dW_i = g^T h_{i-1}``, ``dL/db_i = sum_rows g``, ``g <- g W_i``.
+    """
+    chain = _linear_chain(modules)
+    if chain is None:
+        return None
+    layers = []
+    for lin, act in chain:
+        fwd = bwd = None
+        if act is not None:
+            fwd, bwd = _ACTS[type(act)]
+            if fwd is None:  # leaky relu
+                slope = act.negative_slope
+                fwd = lambda h, slope=slope: torch.nn.functional.leaky_relu(h, slope)  # noqa: E731
+        layers.append((lin.weight, lin.bias, fwd, bwd, act))
+    for w, b, *_ in layers:
+        for p in (w, b):
+            if p is not None and p.grad is None:
+                p.grad = torch.zeros_like(p)
+    linear, mm, tsum = torch.nn.functional.linear, torch.mm, torch.sum
+    last = len(layers) - 1
+
+    @torch.no_grad()
+    def grad_fn(x):
+        h = x + noise * torch.randn_like(x) if noise > 0 else x
+        outs = [h]
+        for w, b, fwd, _, _ in layers:
+            h = linear(h, w, b)
+            if fwd is not None:
+                h = fwd(h)
+            outs.append(h)
+        diff = h - x
+        loss = diff.pow(2).mean()
+        g = diff.mul_(2.0 / diff.numel())  # dL/dh_L
+        for i in range(last, -1, -1):
+            w, b, _, bwd, act = layers[i]
+            if bwd is not None:
+                g = bwd(g, outs[i + 1], act)
+            hp = outs[i]
+            if w.grad is None:
+                w.grad = torch.empty_like(w)
+            mm(g.t(), hp, out=w.grad)
+            if b is not None:
+                if b.grad is None:
+                    b.grad = torch.empty_like(b)
+                tsum(g, 0, out=b.grad)
+            if i:
+                g = mm(g, w)
+        return loss
+
+    return grad_fn
+
+
 def squared_error(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     """Per-row mean squared error over every feature (time steps, pixels, channels)."""
     return (x - x_hat).pow(2).reshape(x.shape[0], -1).mean(dim=1)
+
+
+def x_is_rows(sample_shape) -> bool:
+    return len(tuple(sample_shape)) == 1
 
 
 class _ReconstructionModel(DeepDetector):
@@ -143,6 +240,8 @@ class AutoEncoder(_ReconstructionModel):
     """
 
     _fast_params = {"epochs": 3, "batch_size": 64, "patience": None}
+    #: train plain MLP autoencoders with the hand-written backward (:func:`mlp_mse_grad_fn`)
+    _fast_backward = True
 
     def __init__(
         self,
@@ -210,7 +309,10 @@ class AutoEncoder(_ReconstructionModel):
             return torch.nn.functional.mse_loss(dec(enc(x)), x)
 
         self._val_fn = val_loss
-        return [Step("reconstruction", [enc, dec], loss)]
+        grad_fn = None
+        if self._fast_backward and x_is_rows(self.input_shape_):
+            grad_fn = mlp_mse_grad_fn([enc, dec], noise=sigma)
+        return [Step("reconstruction", [enc, dec], loss, grad_fn=grad_fn)]
 
     def _validation_loss(self):
         return getattr(self, "_val_fn", None)
