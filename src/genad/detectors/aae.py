@@ -46,7 +46,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         Learning rate of the discriminator and generator steps (None: ``lr``).
     adversarial_weight : float
         Weight of the generator (regularisation) loss.
-    hidden, latent_dim, activation, arch, dropout, epochs, batch_size, lr, optimizer,
+    hidden, latent_dim, activation, output_activation, arch, dropout, epochs, batch_size, lr, optimizer,
     weight_decay, penalty, penalty_weight, validation_fraction, patience, clip_grad_norm,
     preprocessing, device, random_state, verbose, callbacks, contamination :
         as in :class:`genad.AutoEncoder`.
@@ -69,6 +69,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         hidden=None,
         latent_dim=None,
         activation="relu",
+        output_activation=None,
         arch="auto",
         score="reconstruction",
         discriminator_hidden=None,
@@ -95,6 +96,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.activation = activation
+        self.output_activation = output_activation
         self.arch = arch
         self.score = score
         self.discriminator_hidden = discriminator_hidden

@@ -155,6 +155,7 @@ class _ReconstructionModel(DeepDetector):
             arch=self.arch,
             encoder_out=encoder_out,
             activation=self.activation,
+            out_activation=getattr(self, "output_activation", None),
             batchnorm=bool(getattr(self, "batchnorm", False)),
             dropout=float(getattr(self, "dropout", 0.0) or 0.0),
         )
@@ -200,6 +201,8 @@ class AutoEncoder(_ReconstructionModel):
         Code size; None: about a quarter of the input width, between 2 and 32.
     activation : str
         Hidden activation ("relu", "tanh", "elu", "leaky_relu", "sigmoid", "gelu", "selu").
+    output_activation : str or None
+        Activation of the reconstruction (None = linear; "sigmoid" suits min-max scaled data).
     arch : {"auto", "mlp", "lstm", "conv"}
         Backbone; "auto" picks it from the input rank.
     denoising : float
@@ -248,6 +251,7 @@ class AutoEncoder(_ReconstructionModel):
         hidden=None,
         latent_dim=None,
         activation="relu",
+        output_activation=None,
         arch="auto",
         denoising=0.0,
         dropout=0.0,
@@ -271,6 +275,7 @@ class AutoEncoder(_ReconstructionModel):
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.activation = activation
+        self.output_activation = output_activation
         self.arch = arch
         self.denoising = denoising
         self.dropout = dropout

@@ -60,7 +60,7 @@ class VAE(_ReconstructionModel):
         Weight of the KL term (1 = the standard VAE).
     n_samples : int
         Codes drawn per point when scoring.
-    hidden, latent_dim, activation, arch, dropout, epochs, batch_size, lr, optimizer,
+    hidden, latent_dim, activation, output_activation, arch, dropout, epochs, batch_size, lr, optimizer,
     weight_decay, penalty, penalty_weight, validation_fraction, patience, clip_grad_norm,
     preprocessing, device, random_state, verbose, callbacks, contamination :
         as in :class:`genad.AutoEncoder`.
@@ -81,6 +81,7 @@ class VAE(_ReconstructionModel):
         hidden=None,
         latent_dim=None,
         activation="relu",
+        output_activation=None,
         arch="auto",
         score="reconstruction",
         beta=1.0,
@@ -106,6 +107,7 @@ class VAE(_ReconstructionModel):
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.activation = activation
+        self.output_activation = output_activation
         self.arch = arch
         self.score = score
         self.beta = beta
