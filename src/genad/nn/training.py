@@ -36,6 +36,7 @@ __all__ = [
     "OPTIMIZERS",
     "batched",
     "small_model_threads",
+    "FlatAdam",
 ]
 
 OPTIMIZERS = ("adam", "adamax", "adadelta", "rmsprop", "momentum", "sgd")
@@ -220,6 +221,46 @@ def _pack_parameters(params: list[torch.nn.Parameter]) -> torch.nn.Parameter | N
     return flat
 
 
+class FlatAdam:
+    """Adam (Kingma & Ba 2015) on one flat parameter tensor, with torch.optim.Adam's update::
+
+        g <- g + weight_decay * p
+        m <- b1 m + (1 - b1) g            v <- b2 v + (1 - b2) g^2
+        p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+    Used by :func:`train` for packed parameters (a Step with a ``grad_fn``): six tensor ops per
+    step instead of ``torch.optim``'s per-call bookkeeping, and no first-use import of
+    ``torch._dynamo`` (about a second) that every ``torch.optim`` optimizer triggers.
+    """
+
+    def __init__(self, param: torch.Tensor, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive; got {lr!r}.")
+        self.param, self.lr, self.betas, self.eps, self.weight_decay = param, float(lr), betas, float(eps), float(weight_decay)
+        self.exp_avg = torch.zeros_like(param)
+        self.exp_avg_sq = torch.zeros_like(param)
+        self.t = 0
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        if self.param.grad is not None:
+            self.param.grad.zero_()
+
+    @torch.no_grad()
+    def step(self) -> None:
+        p, g = self.param, self.param.grad
+        if g is None:
+            return
+        b1, b2 = self.betas
+        self.t += 1
+        if self.weight_decay:
+            g = g.add(p, alpha=self.weight_decay)
+        self.exp_avg.lerp_(g, 1 - b1)
+        self.exp_avg_sq.mul_(b2).addcmul_(g, g, value=1 - b2)
+        denom = self.exp_avg_sq.sqrt().div_(math.sqrt(1 - b2**self.t)).add_(self.eps)
+        p.addcdiv_(self.exp_avg, denom, value=-self.lr / (1 - b1**self.t))
+
+
 def _unpack_parameters(params: list[torch.nn.Parameter]) -> None:
     """Give packed parameters their own storage back (and drop the gradient views)."""
     with torch.no_grad():
@@ -357,7 +398,11 @@ def train(
             if flat is not None:
                 opt_params = [flat]
                 packed.append(params)
-        opt = make_optimizer(st.optimizer or optimizer, opt_params, st.lr or lr, weight_decay, **st.optimizer_kwargs)
+        opt_name = (st.optimizer or optimizer or "adam").lower()
+        if len(opt_params) == 1 and opt_params is not params and opt_name == "adam" and not st.optimizer_kwargs:
+            opt = FlatAdam(opt_params[0], lr=st.lr or lr, weight_decay=weight_decay)
+        else:
+            opt = make_optimizer(opt_name, opt_params, st.lr or lr, weight_decay, **st.optimizer_kwargs)
         key = f"{st.name}_loss" if multi else "loss"
         opt_list.append((st, params, opt, key, max(int(st.every), 1), max(int(st.repeat), 1)))
 
