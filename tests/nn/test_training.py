@@ -239,3 +239,17 @@ def test_bad_arguments():
         T.train(_step(enc, dec), _data(), modules=[enc, dec], penalty="l3")
     with pytest.raises(ValueError, match="lr must be positive"):
         T.train(_step(enc, dec), _data(), modules=[enc, dec], lr=0)
+
+
+def test_flat_adam_matches_torch_adam():
+    torch.manual_seed(0)
+    p1 = torch.nn.Parameter(torch.randn(300))
+    p2 = torch.nn.Parameter(p1.detach().clone())
+    o1 = torch.optim.Adam([p1], lr=0.01, weight_decay=0.01)
+    o2 = T.FlatAdam(p2, lr=0.01, weight_decay=0.01)
+    for _ in range(50):
+        g = torch.randn(300)
+        p1.grad, p2.grad = g.clone(), g.clone()
+        o1.step()
+        o2.step()
+    torch.testing.assert_close(p1, p2, rtol=1e-6, atol=1e-7)
