@@ -3,8 +3,8 @@
 Each of the 33 ADBench classical sets with the ADBench protocol (stratified 70/30 split, the
 training part keeps its anomalies; load("adbench/<name>", random_state=seed, max_train=...)).
 Every detector runs with its defaults (genad's standard scaling), seed = random_state.
-CPU budget: training capped at ``--max-train`` rows (stratified subsample, default 10,000) and
-the test part at ``--max-test`` rows (stratified subsample, default 20,000).
+CPU budget: training capped at ``--max-train`` rows (stratified subsample, default 5,000) and
+the test part at ``--max-test`` rows (stratified subsample, default 10,000).
 Results are appended per dataset to results/results_seed<k>.jsonl, so a partial run keeps what
 it measured; summary.json holds means over the datasets every detector finished.
 
@@ -66,8 +66,8 @@ def summarize(rows):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
-    ap.add_argument("--max-train", type=int, default=10000)
-    ap.add_argument("--max-test", type=int, default=20000)
+    ap.add_argument("--max-train", type=int, default=5000)
+    ap.add_argument("--max-test", type=int, default=10000)
     ap.add_argument("--datasets", nargs="*", default=None)
     args = ap.parse_args()
     torch.set_num_threads(1)

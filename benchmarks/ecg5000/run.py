@@ -28,6 +28,12 @@ REFERENCE = {0.0: 0.96, 0.3: 0.93, 0.5: 0.56}
 CONFIGS = {
     "AutoEncoder() defaults": dict(),
     "AutoEncoder(preprocessing='minmax')": dict(preprocessing="minmax"),
+    # Anomagram's network (experiments/models/ae.js, ecg.js): 140 -> 7 -> 3 -> 2 -> 3 -> 7 -> 140,
+    # ReLU, sigmoid output, Adam lr 0.01, batch 512, 50 epochs (Anomagram's Adam has beta1 = 0.5;
+    # genad's has 0.9)
+    "Anomagram net [7, 3] -> 2, sigmoid output, minmax": dict(
+        hidden=[7, 3], latent_dim=2, output_activation="sigmoid", lr=0.01, batch_size=512, epochs=50,
+        validation_fraction=0.0, patience=None, preprocessing="minmax"),
     "small net [7, 3] -> 2, minmax, lr 0.01, batch 256": dict(
         hidden=[7, 3], latent_dim=2, lr=0.01, batch_size=256, preprocessing="minmax"),
 }

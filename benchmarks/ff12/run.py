@@ -48,6 +48,14 @@ VARIANTS = [
     ("AE relu, sigmoid output (FF12 code)", genad.AutoEncoder, dict(epochs=14, **SIG)),
     ("AE tanh, sigmoid output", genad.AutoEncoder, dict(epochs=14, activation="tanh", **SIG)),
     ("AE relu, sigmoid output, Keras init", _KerasInitAutoEncoder, dict(epochs=14, **SIG)),
+    ("AE leaky_relu, linear output", genad.AutoEncoder, dict(epochs=14, activation="leaky_relu")),
+    ("AE elu, linear output", genad.AutoEncoder, dict(epochs=14, activation="elu")),
+    ("AE tanh, linear output", genad.AutoEncoder, dict(epochs=14, activation="tanh")),
+    ("AE relu, linear output, denoising=0.01", genad.AutoEncoder, dict(epochs=14, denoising=0.01)),
+    # not the FF12 protocol (which min-max scales): standard scaling, as PyOD does by default
+    ("AE relu, standard scaling (not FF12 protocol)", genad.AutoEncoder, dict(epochs=14, preprocessing="standard")),
+    ("AE relu, dropout 0.2, standard scaling (not FF12 protocol)", genad.AutoEncoder,
+     dict(epochs=14, dropout=0.2, preprocessing="standard")),
     ("VAE relu, sigmoid output, score=reconstruction n_samples=1 (FF12 code)", genad.VAE,
      dict(epochs=8, n_samples=1, **SIG)),
     ("VAE relu, linear output, score=reconstruction (n_samples=10)", genad.VAE, dict(epochs=8)),
@@ -71,7 +79,7 @@ def main() -> None:
             continue
         aucs, fits = [], []
         for seed in range(args.seeds):
-            det = cls(**NET, **extra, random_state=seed)
+            det = cls(**{**NET, **extra}, random_state=seed)
             t0 = time.perf_counter()
             det.fit(ds.X_train)
             fits.append(time.perf_counter() - t0)

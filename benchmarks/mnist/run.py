@@ -5,7 +5,7 @@ test set (5,000 random test items; anomalies = every other digit), ROC-AUC. Auto
 VAE with the DCGAN-style conv encoder/decoder (arch="auto" on (n, 1, 28, 28) input), a few
 epochs only: a reduced budget for a 2-core CPU, not the published protocols' full training.
 
-    PYTHONPATH=src GENAD_DATA=/work/shared/data python benchmarks/mnist/run.py [--epochs 8]
+    PYTHONPATH=src GENAD_DATA=/work/shared/data python benchmarks/mnist/run.py [--epochs 5]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ OUT = Path(__file__).resolve().parent / "results"
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--max-train", type=int, default=2000)
     ap.add_argument("--max-test", type=int, default=None)
     ap.add_argument("--threads", type=int, default=2)

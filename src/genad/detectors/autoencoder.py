@@ -30,7 +30,8 @@ __all__ = ["AutoEncoder"]
 # matrix products. For the tiny networks typical of tabular data, autograd's per-op bookkeeping
 # costs more than the arithmetic, so the training step can use this equivalent forward and
 # backward pass written with the same torch ops (same loss, same gradients).
-# activation type -> (forward, backward(grad, output, module))
+
+#: activation type -> (forward, backward(grad, output, module))
 _ACTS = {
     nn.ReLU: (torch.relu, lambda g, out, m: torch.ops.aten.threshold_backward(g, out, 0)),
     nn.Tanh: (torch.tanh, lambda g, out, m: torch.ops.aten.tanh_backward(g, out)),
