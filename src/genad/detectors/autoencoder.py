@@ -336,9 +336,10 @@ def _register() -> None:
     register("AutoEncoder", lambda ds, seed: AutoEncoder(
         hidden=[15, 7], latent_dim=2, epochs=14, batch_size=128, lr=0.01, preprocessing="minmax",
         validation_fraction=0.0, patience=None, random_state=seed), suites=["ff12-kdd"])
-    # Anomagram: dense autoencoder on the 140 points of a heartbeat
+    # Anomagram's dense autoencoder on the 140 points of a heartbeat (140-7-3-2-3-7-140)
     register("AutoEncoder", lambda ds, seed: AutoEncoder(
-        hidden=[32, 16], latent_dim=8, epochs=50, lr=1e-3, preprocessing="minmax", random_state=seed),
+        hidden=[7, 3], latent_dim=2, output_activation="sigmoid", epochs=50, batch_size=512, lr=0.01,
+        preprocessing="minmax", validation_fraction=0.0, patience=None, random_state=seed),
         suites=["ecg5000"])
     register("AutoEncoder", lambda ds, seed: AutoEncoder(epochs=10, latent_dim=32, random_state=seed),
              suites=["mnist", "cifar10"], slow=True)
