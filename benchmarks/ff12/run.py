@@ -52,6 +52,8 @@ VARIANTS = [
     ("AE elu, linear output", genad.AutoEncoder, dict(epochs=14, activation="elu")),
     ("AE tanh, linear output", genad.AutoEncoder, dict(epochs=14, activation="tanh")),
     ("AE relu, linear output, denoising=0.01", genad.AutoEncoder, dict(epochs=14, denoising=0.01)),
+    ("AE relu, linear output, dropout 0.2", genad.AutoEncoder, dict(epochs=14, dropout=0.2)),
+    ("AE relu, linear output, dropout 0.1", genad.AutoEncoder, dict(epochs=14, dropout=0.1)),
     # not the FF12 protocol (which min-max scales): standard scaling, as PyOD does by default
     ("AE relu, standard scaling (not FF12 protocol)", genad.AutoEncoder, dict(epochs=14, preprocessing="standard")),
     ("AE relu, dropout 0.2, standard scaling (not FF12 protocol)", genad.AutoEncoder,
@@ -94,7 +96,8 @@ def main() -> None:
         print(f"{label:50s} ROC-AUC {row['mean']:.4f} +- {row['std']:.4f} "
               f"[{row['min']:.4f}, {row['max']:.4f}] ref {ref}  fit {row['fit_seconds_mean']:.1f}s", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    name = "results.json" if not args.only else f"results_{args.only.replace(' ', '_')}.json"
+    slug = "".join(c if c.isalnum() else "_" for c in (args.only or "")).strip("_")
+    name = "results.json" if not args.only else f"results_{slug}.json"
     (OUT / name).write_text(json.dumps(rows, indent=2))
 
 
