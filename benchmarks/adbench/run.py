@@ -49,6 +49,13 @@ def cap_test(X, y, n, seed):
 
 
 def summarize(rows):
+    seen, unique = set(), []
+    for r in rows:  # two processes may have written the same pair: keep the first
+        key = (r["dataset"], r["detector"], r["seed"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    rows = unique
     names = sorted({r["dataset"] for r in rows})
     complete = [n for n in names if all(any(r["dataset"] == n and r["detector"] == d and r.get("roc_auc") is not None
                                             for r in rows) for d in DETECTORS)]
@@ -69,9 +76,15 @@ def main() -> None:
     ap.add_argument("--max-train", type=int, default=5000)
     ap.add_argument("--max-test", type=int, default=10000)
     ap.add_argument("--datasets", nargs="*", default=None)
+    ap.add_argument("--summarize-only", action="store_true", help="rebuild summary.json from the result files")
     args = ap.parse_args()
     torch.set_num_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.summarize_only:
+        rows = [json.loads(line) for seed in args.seeds
+                for line in (OUT / f"results_seed{seed}.jsonl").read_text().splitlines()]
+        (OUT / "summary.json").write_text(json.dumps(summarize(rows), indent=2))
+        return
     names = args.datasets or list_adbench()
     all_rows = []
     for seed in args.seeds:
