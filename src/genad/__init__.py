@@ -14,6 +14,9 @@ from .detectors.bigan import BiGAN
 from .detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
 from .detectors.ganomaly import GANomaly
 from .detectors.seq2seq import Seq2Seq
+from .detectors.autoencoder import AutoEncoder
+from .detectors.vae import VAE
+from .detectors.aae import AdversarialAutoEncoder
 from .metrics import evaluate
 from .persistence import load
 from . import group  # noqa: E402  (genad.group: group detectors, registered for genad.load)
@@ -28,6 +31,9 @@ __all__ = [
     "KDE",
     "GMM",
     "KNN",
+    "AutoEncoder",
+    "VAE",
+    "AdversarialAutoEncoder",
     "ADGAN",
     "AnoGAN",
     "BiGAN",

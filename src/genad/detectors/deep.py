@@ -140,13 +140,13 @@ class DeepDetector(Detector):
         dev = self._to_device()
         for m in self._modules():
             m.eval()
-        out = []
+        out = np.empty(len(X), dtype=np.float64)
         bs = int(self.score_batch_size)
-        with torch.inference_mode():
+        with torch.inference_mode(), T.small_model_threads(self._modules(), dev):
             for i in range(0, len(X), bs):
                 xb = torch.as_tensor(X[i : i + bs], device=dev)
-                out.append(self._score_batch(xb).float().cpu())
-        return torch.cat(out).numpy().astype(np.float64)
+                out[i : i + bs] = self._score_batch(xb).float().cpu().numpy()
+        return out
 
     def _forward_batched(self, fn, X: np.ndarray) -> np.ndarray:
         """Apply ``fn(tensor) -> tensor`` to ``X`` in scoring batches (reconstructions, latents...)."""
@@ -155,7 +155,7 @@ class DeepDetector(Detector):
             m.eval()
         out = []
         bs = int(self.score_batch_size)
-        with torch.inference_mode():
+        with torch.inference_mode(), T.small_model_threads(self._modules(), dev):
             for i in range(0, len(X), bs):
                 out.append(fn(torch.as_tensor(X[i : i + bs], device=dev)).float().cpu())
-        return torch.cat(out).numpy()
+            return torch.cat(out).numpy()

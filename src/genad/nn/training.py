@@ -14,6 +14,7 @@ training through them) and seeding.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import random
@@ -34,10 +35,14 @@ __all__ = [
     "seed_everything",
     "OPTIMIZERS",
     "batched",
+    "small_model_threads",
+    "FlatAdam",
 ]
 
 OPTIMIZERS = ("adam", "adamax", "adadelta", "rmsprop", "momentum", "sgd")
 PENALTIES = (None, "l1", "l2", "l1l2")
+#: networks with at most this many parameters train on one CPU thread (see :func:`train`)
+SMALL_MODEL_PARAMS = 100_000
 
 
 class TrainingDivergedError(ValueError):
@@ -63,6 +68,14 @@ class Step:
     lr, optimizer : override the shared learning rate / optimizer for this step.
     clip_value : float, optional
         Clamp parameters to [-c, c] after each update (original WGAN weight clipping).
+    penalize : bool
+        Add the shared l1/l2 ``penalty`` to this step's loss.
+    grad_fn : callable(batch) -> Tensor or dict, optional
+        A faster equivalent of ``loss`` that also writes the gradients of the loss into every
+        parameter's ``.grad`` itself (a hand-written backward, e.g. for plain MLP
+        autoencoders); the loop then skips autograd's ``backward`` for the loss (a penalty is
+        still differentiated by autograd and added). It must return the same loss as ``loss``
+        and leave gradients identical to ``loss(batch).backward()``.
     """
 
     name: str
@@ -75,6 +88,7 @@ class Step:
     optimizer_kwargs: dict = field(default_factory=dict)
     clip_value: float | None = None
     penalize: bool = True
+    grad_fn: Callable[..., Any] | None = None
 
 
 class Callback:
@@ -130,6 +144,26 @@ def seed_everything(seed: int | None) -> torch.Generator:
     return g
 
 
+@contextlib.contextmanager
+def small_model_threads(modules: Iterable[Any], device: torch.device | str = "cpu"):
+    """Run the block on one CPU thread when the networks are small (at most
+    :data:`SMALL_MODEL_PARAMS` parameters), then restore the thread count.
+
+    Each op of a tiny network is a few microseconds of memory-bound work; extra threads only add
+    synchronisation (and, on a shared machine, contention), so one thread is faster there.
+    """
+    dev = torch.device(device)
+    before = torch.get_num_threads()
+    small = dev.type == "cpu" and before > 1 and sum(p.numel() for p in _params(modules)) <= SMALL_MODEL_PARAMS
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if small:
+            torch.set_num_threads(before)
+
+
 def _params(modules: Iterable[Any]) -> list[torch.nn.Parameter]:
     out, seen = [], set()
     for m in modules:
@@ -165,6 +199,74 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0, **kw
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, **kwargs)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}.")
+
+
+def _pack_parameters(params: list[torch.nn.Parameter]) -> torch.nn.Parameter | None:
+    """Make ``params`` (and their gradients) views into one flat parameter; return it, or None
+    when they differ in device or dtype."""
+    dev, dt = params[0].device, params[0].dtype
+    if any(p.device != dev or p.dtype != dt or p.is_sparse for p in params):
+        return None
+    total = sum(p.numel() for p in params)
+    flat = nn.Parameter(torch.empty(total, device=dev, dtype=dt))
+    flat.grad = torch.zeros_like(flat)
+    i = 0
+    with torch.no_grad():
+        for p in params:
+            k = p.numel()
+            flat[i : i + k].copy_(p.reshape(-1))
+            p.data = flat.data[i : i + k].view_as(p)
+            p.grad = flat.grad[i : i + k].view_as(p)
+            i += k
+    return flat
+
+
+class FlatAdam:
+    """Adam (Kingma & Ba 2015) on one flat parameter tensor, with torch.optim.Adam's update::
+
+        g <- g + weight_decay * p
+        m <- b1 m + (1 - b1) g            v <- b2 v + (1 - b2) g^2
+        p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+    Used by :func:`train` for packed parameters (a Step with a ``grad_fn``): six tensor ops per
+    step instead of ``torch.optim``'s per-call bookkeeping, and no first-use import of
+    ``torch._dynamo`` (about a second) that every ``torch.optim`` optimizer triggers.
+    """
+
+    def __init__(self, param: torch.Tensor, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive; got {lr!r}.")
+        self.param, self.lr, self.betas, self.eps, self.weight_decay = param, float(lr), betas, float(eps), float(weight_decay)
+        self.exp_avg = torch.zeros_like(param)
+        self.exp_avg_sq = torch.zeros_like(param)
+        self.t = 0
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        if self.param.grad is not None:
+            self.param.grad.zero_()
+
+    @torch.no_grad()
+    def step(self) -> None:
+        p, g = self.param, self.param.grad
+        if g is None:
+            return
+        b1, b2 = self.betas
+        self.t += 1
+        if self.weight_decay:
+            g = g.add(p, alpha=self.weight_decay)
+        self.exp_avg.lerp_(g, 1 - b1)
+        self.exp_avg_sq.mul_(b2).addcmul_(g, g, value=1 - b2)
+        denom = self.exp_avg_sq.sqrt().div_(math.sqrt(1 - b2**self.t)).add_(self.eps)
+        p.addcdiv_(self.exp_avg, denom, value=-self.lr / (1 - b1**self.t))
+
+
+def _unpack_parameters(params: list[torch.nn.Parameter]) -> None:
+    """Give packed parameters their own storage back (and drop the gradient views)."""
+    with torch.no_grad():
+        for p in params:
+            p.data = p.data.clone()
+            p.grad = None
 
 
 def _penalty(params, kind: str | None, weight: float) -> torch.Tensor | None:
@@ -282,13 +384,29 @@ def train(
         if not isinstance(cb, Callback) and not callable(cb):
             raise ValueError("callbacks must be genad.nn.training.Callback objects or callables")
 
-    opt_list = []
+    use_penalty = penalty is not None and penalty_weight != 0
+    opt_list, packed = [], []
     for st in steps:
         params = _params(st.modules)
         if not params:
             raise ValueError(f"step {st.name!r} has no trainable parameters")
-        opt = make_optimizer(st.optimizer or optimizer, params, st.lr or lr, weight_decay, **st.optimizer_kwargs)
-        opt_list.append((st, params, opt))
+        opt_params = params
+        if st.grad_fn is not None and not (use_penalty and st.penalize) and len(steps) == 1:
+            # a hand-written backward writes straight into views of one flat gradient buffer,
+            # and the optimizer then updates one tensor instead of one per layer
+            flat = _pack_parameters(params)
+            if flat is not None:
+                opt_params = [flat]
+                packed.append(params)
+        opt_name = (st.optimizer or optimizer or "adam").lower()
+        if len(opt_params) == 1 and opt_params is not params and opt_name == "adam" and not st.optimizer_kwargs:
+            opt = FlatAdam(opt_params[0], lr=st.lr or lr, weight_decay=weight_decay)
+        else:
+            opt = make_optimizer(opt_name, opt_params, st.lr or lr, weight_decay, **st.optimizer_kwargs)
+        key = f"{st.name}_loss" if multi else "loss"
+        opt_list.append((st, params, opt, key, max(int(st.every), 1), max(int(st.repeat), 1)))
+
+    threads = small_model_threads(modules or [p for _, ps, *_ in opt_list for p in ps], device)
 
     val_fn = validation_loss or steps[0].loss
     history: dict[str, list[float]] = {"loss": []}
@@ -307,26 +425,34 @@ def train(
         bar = tqdm(total=epochs, desc=desc, unit="epoch", leave=False)
     stop = False
     n_batches = n // batch_size if (drop_last and n >= batch_size) else math.ceil(n / batch_size)
+    tensor_data = isinstance(data, torch.Tensor)
     try:
+        threads.__enter__()
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
             for m in modules:
                 m.train()
             perm = torch.randperm(n, generator=generator).to(device)
-            sums: dict[str, torch.Tensor] = {}
-            counts: dict[str, int] = {}
+            # per-batch losses stay tensors (no device sync per step); averaged at epoch end
+            logged: dict[str, list[torch.Tensor]] = {}
             for b in range(n_batches):
-                batch = _take(data, perm[b * batch_size : (b + 1) * batch_size])
+                idx = perm[b * batch_size : (b + 1) * batch_size]
+                batch = data.index_select(0, idx) if tensor_data else _take(data, idx)
                 batch_losses = {}
-                for st, params, opt in opt_list:
-                    if b % st.every:
+                for st, params, opt, key, every, repeat in opt_list:
+                    if every > 1 and b % every:
                         continue
-                    for _ in range(st.repeat):
-                        loss, extra = _split_loss(st.loss(batch))
-                        pen = _penalty(params, penalty, penalty_weight) if st.penalize else None
-                        total = loss if pen is None else loss + pen
-                        opt.zero_grad(set_to_none=True)
-                        total.backward()
+                    for _ in range(repeat):
+                        pen = _penalty(params, penalty, penalty_weight) if (use_penalty and st.penalize) else None
+                        if st.grad_fn is not None:
+                            # hand-written backward: the function writes the gradients itself
+                            loss, extra = _split_loss(st.grad_fn(batch))
+                            if pen is not None:
+                                pen.backward()
+                        else:
+                            loss, extra = _split_loss(st.loss(batch))
+                            opt.zero_grad(set_to_none=True)
+                            (loss if pen is None else loss + pen).backward()
                         if clip_grad_norm is not None:
                             torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
                         opt.step()
@@ -334,13 +460,15 @@ def train(
                             with torch.no_grad():
                                 for p in params:
                                     p.clamp_(-st.clip_value, st.clip_value)
-                    key = f"{st.name}_loss" if multi else "loss"
                     batch_losses[key] = loss.detach()
                     for k, v in extra.items():
                         batch_losses[k] = v.detach() if isinstance(v, torch.Tensor) else torch.tensor(float(v))
                 for k, v in batch_losses.items():
-                    sums[k] = sums[k] + v if k in sums else v.clone()
-                    counts[k] = counts.get(k, 0) + 1
+                    lst = logged.get(k)
+                    if lst is None:
+                        logged[k] = [v]
+                    else:
+                        lst.append(v)
                 gstep += 1
                 if cbs:
                     bl = {k: float(v) for k, v in batch_losses.items()}
@@ -350,7 +478,7 @@ def train(
                             stop = True
                     if stop:
                         break
-            epoch_losses = {k: float(sums[k]) / counts[k] for k in sums}
+            epoch_losses = {k: float(torch.stack(v).float().mean()) for k, v in logged.items()}
             _check_finite(epoch_losses, epoch, lr)
             if multi:
                 epoch_losses["loss"] = sum(v for k, v in epoch_losses.items() if k.endswith("_loss"))
@@ -383,6 +511,9 @@ def train(
             if stop or (patience is not None and wait >= patience):
                 break
     finally:
+        threads.__exit__(None, None, None)
+        for params in packed:
+            _unpack_parameters(params)
         if bar is not None:
             bar.close()
     if best_state is not None and restore_best:

@@ -1,0 +1,189 @@
+"""Plots for training and results (matplotlib; safe without a display).
+
+Every function returns a :class:`matplotlib.figure.Figure` (built with the object-oriented API,
+so nothing is shown or kept in pyplot's global state); save it with ``fig.savefig(path)``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["plot_history", "plot_reconstruction", "plot_latent", "plot_score_histogram", "plot_roc"]
+
+
+def _figure(figsize=(6.0, 4.0)):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = None):
+    """Training curves: every per-epoch loss in ``history`` (a detector's ``history_``).
+
+    Keys ending in ``loss`` (``loss``, ``val_loss``, ``<step>_loss``) and extra logged terms
+    (``nll``, ``kl``...) are drawn against the epoch; ``epoch_time`` and ``best_epoch`` are
+    skipped; the best epoch is marked with a vertical line.
+    """
+    if not isinstance(history, Mapping) or not history:
+        raise ValueError("history must be a non-empty dict of per-epoch lists (a detector's history_).")
+    fig = _figure()
+    ax = fig.add_subplot()
+    n_lines = 0
+    for key, values in history.items():
+        if key in ("epoch_time", "best_epoch"):
+            continue
+        v = np.asarray(values, dtype=float)
+        if v.ndim != 1 or len(v) == 0:
+            continue
+        ax.plot(np.arange(1, len(v) + 1), v, label=key, linestyle="--" if key.startswith("val") else "-")
+        n_lines += 1
+    if n_lines == 0:
+        raise ValueError(f"history has no per-epoch losses to plot; keys: {sorted(history)}.")
+    best = history.get("best_epoch")
+    if best and best[0] and best[0] > 0:
+        ax.axvline(best[0], color="grey", linestyle=":", label=f"best epoch ({best[0]})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(title or "training history")
+    ax.legend()
+    return fig
+
+
+def plot_reconstruction(x, x_hat, *, title: str | None = None, feature_names: Sequence[str] | None = None):
+    """An input beside its reconstruction.
+
+    ``x`` and ``x_hat`` with the same shape: a row ``(d,)`` (bars per feature), a sequence
+    ``(t,)`` or ``(t, d)`` with ``t > d`` treated as time (lines), or an image ``(h, w)``,
+    ``(c, h, w)`` (input, reconstruction and squared error side by side).
+    """
+    x, x_hat = np.asarray(x, dtype=float), np.asarray(x_hat, dtype=float)
+    if x.shape != x_hat.shape:
+        raise ValueError(f"x and x_hat must have the same shape; got {x.shape} and {x_hat.shape}.")
+    if x.ndim == 3 or (x.ndim == 2 and min(x.shape) > 4):
+        img = lambda a: a if a.ndim == 2 else (a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1))  # noqa: E731
+        fig = _figure((9.0, 3.2))
+        axes = fig.subplots(1, 3)
+        a, b = img(x), img(x_hat)
+        lo, hi = min(a.min(), b.min()), max(a.max(), b.max())
+        norm = (lambda v: (v - lo) / (hi - lo)) if hi > lo and a.ndim == 3 else (lambda v: v)  # noqa: E731
+        kw = {"cmap": "gray"} if a.ndim == 2 else {}
+        axes[0].imshow(norm(a), **kw)
+        axes[1].imshow(norm(b), **kw)
+        err = (x - x_hat) ** 2
+        axes[2].imshow(err if err.ndim == 2 else err.mean(axis=0), cmap="magma")
+        for ax, t in zip(axes, ("input", "reconstruction", "squared error")):
+            ax.set_title(t)
+            ax.set_axis_off()
+        if title:
+            fig.suptitle(title)
+        return fig
+    fig = _figure((7.0, 3.5))
+    ax = fig.add_subplot()
+    if x.ndim == 1 and feature_names is not None:
+        pos = np.arange(len(x))
+        ax.bar(pos - 0.2, x, width=0.4, label="input")
+        ax.bar(pos + 0.2, x_hat, width=0.4, label="reconstruction")
+        ax.set_xticks(pos, [str(n) for n in feature_names], rotation=90)
+    else:
+        xs = x.reshape(len(x), -1)
+        hs = x_hat.reshape(len(x_hat), -1)
+        t = np.arange(len(xs))
+        for j in range(xs.shape[1]):
+            ax.plot(t, xs[:, j], color=f"C{j % 10}", label="input" if j == 0 else None)
+            ax.plot(t, hs[:, j], color=f"C{j % 10}", linestyle="--", label="reconstruction" if j == 0 else None)
+        ax.fill_between(t, xs[:, 0], hs[:, 0], color="C3", alpha=0.15, label="error")
+        ax.set_xlabel("time step" if x.ndim == 2 else "feature")
+    ax.set_title(title or "reconstruction")
+    ax.legend()
+    return fig
+
+
+def plot_latent(Z, y=None, *, title: str | None = None, labels: Mapping[int, str] | None = None):
+    """Scatter of latent codes ``Z`` (n, k), coloured by label ``y``; codes wider than 2 are
+    projected to their first two principal components."""
+    Z = np.asarray(Z, dtype=float)
+    if Z.ndim != 2 or len(Z) == 0:
+        raise ValueError(f"Z must be a 2-D array of codes (n, k); got shape {Z.shape}.")
+    if y is not None and len(y) != len(Z):
+        raise ValueError(f"y has {len(y)} labels but Z has {len(Z)} rows.")
+    xlabel, ylabel = "z1", "z2"
+    if Z.shape[1] == 1:
+        Z = np.column_stack([Z[:, 0], np.zeros(len(Z))])
+    elif Z.shape[1] > 2:
+        from sklearn.decomposition import PCA
+
+        Z = PCA(n_components=2).fit_transform(Z)
+        xlabel, ylabel = "PC1", "PC2"
+    fig = _figure((5.0, 4.5))
+    ax = fig.add_subplot()
+    if y is None:
+        ax.scatter(Z[:, 0], Z[:, 1], s=8, alpha=0.6)
+    else:
+        y = np.asarray(y)
+        for i, cls in enumerate(np.unique(y)):
+            m = y == cls
+            name = labels.get(cls, str(cls)) if labels else ("anomaly" if cls == 1 else "normal") if set(np.unique(y)) <= {0, 1} else str(cls)
+            ax.scatter(Z[m, 0], Z[m, 1], s=8, alpha=0.6, color=f"C{i % 10}", label=name)
+        ax.legend()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or "latent space")
+    return fig
+
+
+def plot_score_histogram(scores, y=None, threshold: float | None = None, *, bins: int = 50,
+                         title: str | None = None, log: bool = False):
+    """Histogram of anomaly scores per class (``y``: 1 = anomaly) with the threshold line."""
+    scores = np.asarray(scores, dtype=float).ravel()
+    if len(scores) == 0:
+        raise ValueError("scores is empty.")
+    fig = _figure()
+    ax = fig.add_subplot()
+    edges = np.histogram_bin_edges(scores[np.isfinite(scores)], bins=bins)
+    if y is None:
+        ax.hist(scores, bins=edges, alpha=0.7, label="scores")
+    else:
+        y = np.asarray(y).ravel()
+        if len(y) != len(scores):
+            raise ValueError(f"y has {len(y)} labels but there are {len(scores)} scores.")
+        for cls, name, col in ((0, "normal", "C0"), (1, "anomaly", "C3")):
+            if (y == cls).any():
+                ax.hist(scores[y == cls], bins=edges, alpha=0.6, color=col, label=name)
+    if threshold is not None:
+        ax.axvline(float(threshold), color="k", linestyle="--", label=f"threshold {float(threshold):.4g}")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("anomaly score")
+    ax.set_ylabel("count")
+    ax.set_title(title or "score distribution")
+    ax.legend()
+    return fig
+
+
+def plot_roc(curves: Mapping[str, tuple], *, title: str | None = None):
+    """ROC curves, one per entry: ``{name: (y_true, scores)}`` (labels 0/1) or
+    ``{name: (fpr, tpr)}`` (increasing false-positive rates); the legend shows each ROC-AUC."""
+    from sklearn.metrics import auc, roc_curve
+
+    if not curves:
+        raise ValueError("curves must be a non-empty dict {name: (y_true, scores)}.")
+    fig = _figure((5.0, 4.5))
+    ax = fig.add_subplot()
+    for name, (a, b) in curves.items():
+        a, b = np.asarray(a), np.asarray(b, dtype=float)
+        # labels are only 0 and 1; a false-positive-rate array has values in between
+        if set(np.unique(a).tolist()) <= {0, 1}:
+            fpr, tpr, _ = roc_curve(a, b)
+        else:
+            fpr, tpr = a.astype(float), b
+        ax.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title or "ROC")
+    ax.legend(loc="lower right")
+    return fig
