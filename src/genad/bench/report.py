@@ -417,7 +417,7 @@ def write_outputs(result, out: Path, plots: bool = True) -> list[Path]:
     files.append(csv)
     doc = result.to_json()
     js = out / "results.json"
-    js.write_text(json.dumps(doc, indent=1, allow_nan=False))
+    js.write_text(json.dumps(doc, separators=(",", ":"), allow_nan=False))
     files.append(js)
     plot_files = _plots(result, out) if plots else []
     md = out / "summary.md"
