@@ -253,3 +253,31 @@ def test_flat_adam_matches_torch_adam():
         o1.step()
         o2.step()
     torch.testing.assert_close(p1, p2, rtol=1e-6, atol=1e-7)
+
+
+def test_grad_fn_with_dropout_matches_autograd_with_the_same_masks():
+    torch.manual_seed(0)
+    enc, dec = mlp([6, 5, 3], "relu", dropout=0.3), mlp([3, 5, 6], "tanh", dropout=0.3)
+    x = _data(n=400)
+    fn = mlp_mse_grad_fn([enc, dec])
+    assert fn is not None  # dropout stays on the hand-written path
+    loss = fn(x)
+    masks = [m for m in fn.last_masks if m is not None]
+    assert len(masks) == 2
+    kept = torch.cat([m.flatten() for m in masks])
+    assert torch.isclose(kept, torch.tensor(0.0)).logical_or(torch.isclose(kept, torch.tensor(1 / 0.7))).all()
+    assert abs(float((kept == 0).float().mean()) - 0.3) < 0.05
+    g_fast = [p.grad.clone() for m in (enc, dec) for p in m.parameters()]
+    # the same network written with autograd and the same masks
+    l1, l2 = enc[0], enc[3]
+    l3, l4 = dec[0], dec[3]
+    for m in (enc, dec):
+        m.zero_grad(set_to_none=True)
+    h = torch.relu(l1(x)) * masks[0]
+    h = l2(h)
+    h = torch.tanh(l3(h)) * masks[1]
+    ref = F.mse_loss(l4(h), x)
+    ref.backward()
+    assert float(loss) == pytest.approx(ref.item(), rel=1e-6)
+    for a, p in zip(g_fast, [p for m in (enc, dec) for p in m.parameters()]):
+        torch.testing.assert_close(a, p.grad, rtol=1e-5, atol=1e-7)

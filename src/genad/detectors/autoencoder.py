@@ -42,19 +42,22 @@ _ACTS = {
 
 
 def _linear_chain(modules) -> list | None:
-    """``[(linear, activation or None), ...]`` if the modules are only Linear layers followed by
-    supported activations, else None."""
+    """``[(linear, activation or None, dropout probability), ...]`` if the modules are only
+    Linear layers, each followed by a supported activation and then an optional Dropout, else
+    None."""
     chain: list = []
     for seq in modules:
         for m in seq.modules() if isinstance(seq, nn.Sequential) else [seq]:
             if isinstance(m, nn.Sequential) or type(m) is nn.Identity:
                 continue
             if type(m) is nn.Linear:
-                chain.append([m, None])
-            elif type(m) in _ACTS and chain and chain[-1][1] is None:
+                chain.append([m, None, 0.0])
+            elif type(m) in _ACTS and chain and chain[-1][1] is None and chain[-1][2] == 0.0:
                 if isinstance(m, nn.LeakyReLU) and not m.negative_slope > 0:
                     return None
                 chain[-1][1] = m
+            elif type(m) is nn.Dropout and chain and chain[-1][2] == 0.0 and 0.0 <= m.p < 1.0:
+                chain[-1][2] = float(m.p)
             else:
                 return None
     return [tuple(c) for c in chain] or None
@@ -72,38 +75,61 @@ def mlp_mse_grad_fn(modules, noise: float = 0.0):
     if chain is None:
         return None
     layers = []
-    for lin, act in chain:
+    for lin, act, drop in chain:
         fwd = bwd = None
         if act is not None:
             fwd, bwd = _ACTS[type(act)]
             if fwd is None:  # leaky relu
                 slope = act.negative_slope
                 fwd = lambda h, slope=slope: torch.nn.functional.leaky_relu(h, slope)  # noqa: E731
-        layers.append((lin.weight, lin.bias, fwd, bwd, act))
+        layers.append((lin.weight, lin.bias, fwd, bwd, act, drop))
     for w, b, *_ in layers:
         for p in (w, b):
             if p is not None and p.grad is None:
                 p.grad = torch.zeros_like(p)
     linear, mm, tsum = torch.nn.functional.linear, torch.mm, torch.sum
+    rates = {lay[5] for lay in layers if lay[5] > 0}
+    if len(rates) > 1:
+        return None  # one shared rate lets all masks come from one draw
+    drop_p = rates.pop() if rates else 0.0
+    drop_scale = 1.0 / (1.0 - drop_p) if drop_p else 1.0
+    drop_slices, drop_width = {}, 0
+    for i, lay in enumerate(layers):
+        if lay[5] > 0:
+            n_out = lay[0].shape[0]
+            drop_slices[i] = (drop_width, drop_width + n_out)
+            drop_width += n_out
     last = len(layers) - 1
 
     @torch.no_grad()
     def grad_fn(x):
         h = x + noise * torch.randn_like(x) if noise > 0 else x
-        outs = [h]
-        for w, b, fwd, _, _ in layers:
+        inputs, acts, masks = [h], [], [None] * len(layers)
+        if drop_width:
+            # every dropout mask of the batch in one draw: Bernoulli(1 - p) / (1 - p) per unit
+            keep = torch.rand(len(x), drop_width, device=x.device, dtype=x.dtype) >= drop_p
+            all_masks = keep.to(x.dtype).mul_(drop_scale)
+            for i, (lo, hi) in drop_slices.items():
+                masks[i] = all_masks[:, lo:hi]
+        for i, (w, b, fwd, _, _, _) in enumerate(layers):
             h = linear(h, w, b)
             if fwd is not None:
                 h = fwd(h)
-            outs.append(h)
+            acts.append(h)
+            if masks[i] is not None:
+                h = h * masks[i]
+            inputs.append(h)
+        grad_fn.last_masks = masks
         diff = h - x
         loss = diff.pow(2).mean()
         g = diff.mul_(2.0 / diff.numel())  # dL/dh_L
         for i in range(last, -1, -1):
-            w, b, _, bwd, act = layers[i]
+            w, b, _, bwd, act, _ = layers[i]
+            if masks[i] is not None:
+                g = g * masks[i]
             if bwd is not None:
-                g = bwd(g, outs[i + 1], act)
-            hp = outs[i]
+                g = bwd(g, acts[i], act)
+            hp = inputs[i]
             if w.grad is None:
                 w.grad = torch.empty_like(w)
             mm(g.t(), hp, out=w.grad)
