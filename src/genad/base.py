@@ -292,10 +292,13 @@ class Detector(BaseEstimator):
 
         metric : "f1", "f2", "accuracy" or "precision_at_recall" (with ``min_recall``).
         """
-        scores = self.decision_function(X)
+        return self._threshold_from_labels(self.decision_function(X), y, metric, min_recall,
+                                           mismatch="X has {n} rows")
+
+    def _threshold_from_labels(self, scores, y, metric, min_recall, mismatch):
         y = np.asarray(y)
         if len(y) != len(scores):
-            raise ValueError(f"y has {len(y)} labels but X has {len(scores)} rows.")
+            raise ValueError(f"y has {len(y)} labels but " + mismatch.format(n=len(scores)) + ".")
         self.threshold_ = _th.from_labels(y, scores, metric=metric, min_recall=min_recall)
         self.threshold_rule_ = f"labels:{metric}"
         return self

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["save", "load", "count_parameters", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["save", "load", "count_parameters", "count_learned", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "genad-model"
 FORMAT_VERSION = 1
@@ -352,15 +352,22 @@ def _version_tuple(v: str) -> tuple:
     return tuple(out)
 
 
-def count_parameters(detector) -> int:
-    """Learned parameters: network weights, plus the arrays inside scikit-learn parts."""
+#: fitted attributes that are scores or bookkeeping, not learned parameters
+_NOT_PARAMETERS = ("decision_scores_", "calibration_scores_", "scaler_", "history_", "labels_",
+                   "X_train", "train_scores")
+
+
+def count_learned(obj, roots: tuple[str, ...] = ("genad", "sklearn")) -> int:
+    """Learned numbers in ``obj``: network weights, float arrays (tree node tables counted per
+    field), walking lists, dicts and the fitted attributes (``name_``) of ``obj`` itself and of
+    the objects inside it that come from the packages in ``roots`` (and the state of their compiled parts, such as trees and neighbour
+    indexes)."""
     import torch
-    from sklearn.base import BaseEstimator
 
     seen: set[int] = set()
 
     def walk(obj, depth=0) -> int:
-        if depth > 6 or id(obj) in seen:
+        if depth > 12 or id(obj) in seen:
             return 0
         seen.add(id(obj))
         if isinstance(obj, torch.nn.Module):
@@ -373,23 +380,29 @@ def count_parameters(detector) -> int:
             return sum(walk(v, depth + 1) for v in obj)
         if isinstance(obj, dict):
             return sum(walk(v, depth + 1) for v in obj.values())
-        if isinstance(obj, BaseEstimator):
-            return sum(walk(v, depth + 1) for k, v in vars(obj).items() if k.endswith("_") or k == "_fit_X")
-        state = getattr(obj, "__getstate__", None)
-        if state is not None and type(obj).__module__.startswith("sklearn"):
+        if depth and type(obj).__module__.split(".")[0] not in roots:
+            return 0
+        if hasattr(obj, "__dict__") and vars(obj):
+            return sum(
+                walk(v, depth + 1) for k, v in vars(obj).items()
+                if k not in _NOT_PARAMETERS
+                and (k.endswith("_") or k == "_fit_X" or isinstance(v, torch.nn.Module))
+            )
+        state = getattr(obj, "__getstate__", None)  # compiled trees and neighbour indexes
+        if state is not None:
             try:
                 return walk(state(), depth + 1)
             except Exception:
                 return 0
         return 0
 
-    total = 0
-    for name, value in vars(detector).items():
-        if name.endswith("_") and not name.startswith("_") and name not in (
-            "decision_scores_", "calibration_scores_", "scaler_", "history_",
-        ):
-            total += walk(value)
-    return int(total)
+    return int(walk(obj))
+
+
+def count_parameters(detector) -> int:
+    """Learned parameters of a genad detector: network weights, plus the arrays inside
+    scikit-learn parts."""
+    return count_learned(detector)
 
 
 def model_size_bytes(detector) -> int:

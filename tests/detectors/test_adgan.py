@@ -4,33 +4,8 @@ import torch
 
 import genad
 from genad import ADGAN
+from gan_testing import auc, blobs, digit_images
 from genad.detectors._gan import draw_seeds, latent_search
-
-from sklearn.datasets import load_digits
-from sklearn.metrics import roc_auc_score
-
-
-def blobs(seed=0, n=300, n_test=40, d=5, shift=6.0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d)).astype(np.float32)
-    Xt = np.vstack([rng.normal(size=(n_test, d)), rng.normal(size=(n_test, d)) + shift]).astype(np.float32)
-    y = np.r_[np.zeros(n_test), np.ones(n_test)]
-    return X, Xt, y
-
-
-def digit_images(n_normal=150, n_test=25):
-    """8x8 digits in [-1, 1] (dark background): digits 0 and 1 are normal; the planted
-    anomalies are held-out digits with inverted intensities (bright background)."""
-    d = load_digits()
-    X = (d.images[d.target <= 1] / 8.0 - 1.0).astype(np.float32)[:, None]
-    normal_test = X[n_normal : n_normal + n_test]
-    Xt = np.concatenate([normal_test, -X[n_normal + n_test : n_normal + 2 * n_test]])
-    y = np.r_[np.zeros(n_test), np.ones(n_test)]
-    return X[:n_normal], Xt, y
-
-
-def auc(y, s):
-    return roc_auc_score(y, s)
 
 
 FAST = dict(ADGAN._fast_params)

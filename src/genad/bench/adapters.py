@@ -70,43 +70,10 @@ class Flattened(Detector):
 
 
 def count_model_parameters(model: Any) -> int:
-    """Learned parameters of a foreign model: torch weights and float arrays of fitted attributes."""
-    import torch
+    """Learned parameters of a PyOD model: torch weights and float arrays of fitted attributes."""
+    from ..persistence import count_learned
 
-    seen: set[int] = set()
-
-    def walk(obj, depth=0) -> int:
-        if depth > 12 or id(obj) in seen:
-            return 0
-        seen.add(id(obj))
-        if isinstance(obj, torch.nn.Module):
-            return sum(p.numel() for p in obj.parameters())
-        if isinstance(obj, np.ndarray):
-            if obj.dtype.kind == "V" and obj.dtype.names:  # tree node tables
-                return int(obj.size) * len(obj.dtype.names)
-            return int(obj.size) if obj.dtype.kind in "fc" else 0
-        if isinstance(obj, (list, tuple)):
-            return sum(walk(v, depth + 1) for v in obj)
-        if isinstance(obj, dict):
-            return sum(walk(v, depth + 1) for v in obj.values())
-        module = type(obj).__module__.split(".")[0]
-        if module not in ("pyod", "sklearn"):
-            return 0
-        if hasattr(obj, "__dict__") and vars(obj):
-            return sum(
-                walk(v, depth + 1) for k, v in vars(obj).items()
-                if k not in ("decision_scores_", "labels_", "X_train", "train_scores")
-                and (k.endswith("_") or k == "_fit_X" or isinstance(v, torch.nn.Module))
-            )
-        state = getattr(obj, "__getstate__", None)  # Cython trees and neighbour indexes
-        if state is not None:
-            try:
-                return walk(state(), depth + 1)
-            except Exception:
-                return 0
-        return 0
-
-    return int(walk(model))
+    return count_learned(model, roots=("pyod", "sklearn"))
 
 
 class PyODDetector:

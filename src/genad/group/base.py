@@ -256,21 +256,12 @@ class GroupDetector(BaseEstimator):
 
     def calibrate(self, X, y, groups=None, metric: str = "f1", min_recall: float = 0.9):
         """Set the threshold from labelled validation groups (``y``: one label per group, 1 = anomaly)."""
-        scores = self.decision_function(X, groups)
-        y = np.asarray(y)
-        if len(y) != len(scores):
-            raise ValueError(f"y has {len(y)} labels but there are {len(scores)} groups; give one label per group.")
-        self.threshold_ = _th.from_labels(y, scores, metric=metric, min_recall=min_recall)
-        self.threshold_rule_ = f"labels:{metric}"
-        return self
+        return self._threshold_from_labels(
+            self.decision_function(X, groups), y, metric, min_recall,
+            mismatch="there are {n} groups; give one label per group",
+        )
 
-    def save(self, path) -> None:
-        """Write the fitted detector to ``path`` (see :mod:`genad.persistence`)."""
-        from ..persistence import save
-
-        save(self, path)
-
-    def n_parameters(self) -> int:
-        from ..persistence import count_parameters
-
-        return count_parameters(self)
+    # threshold bookkeeping, saving and parameter counts are the point detectors' own code
+    _threshold_from_labels = Detector._threshold_from_labels
+    save = Detector.save
+    n_parameters = Detector.n_parameters
