@@ -67,6 +67,6 @@ def write(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"written": time.strftime("%Y-%m-%d %H:%M:%S"), **machine(), **payload}
     path = RESULTS / name
-    path.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    path.write_text(json.dumps(payload, separators=(",", ":"), default=float) + "\n")
     print(f"wrote {path}")
     return path
