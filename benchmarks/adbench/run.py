@@ -29,6 +29,7 @@ from genad.datasets import list_adbench, load
 OUT = Path(__file__).resolve().parent / "results"
 DETECTORS = {
     "AutoEncoder": lambda s: genad.AutoEncoder(random_state=s),
+    "AutoEncoder(trim=0)": lambda s: genad.AutoEncoder(trim=0.0, random_state=s),
     "VAE": lambda s: genad.VAE(random_state=s),
     "AdversarialAutoEncoder": lambda s: genad.AdversarialAutoEncoder(random_state=s),
     "IsolationForest": lambda s: genad.IsolationForest(random_state=s),
@@ -76,6 +77,7 @@ def main() -> None:
     ap.add_argument("--max-train", type=int, default=5000)
     ap.add_argument("--max-test", type=int, default=10000)
     ap.add_argument("--datasets", nargs="*", default=None)
+    ap.add_argument("--redo", nargs="*", default=[], help="detectors whose recorded rows are dropped and re-run")
     ap.add_argument("--summarize-only", action="store_true", help="rebuild summary.json from the result files")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -91,7 +93,9 @@ def main() -> None:
         path = OUT / f"results_seed{seed}.jsonl"
         done = set()
         if path.exists():
-            for line in path.read_text().splitlines():
+            kept = [line for line in path.read_text().splitlines() if json.loads(line)["detector"] not in args.redo]
+            path.write_text("".join(line + "\n" for line in kept))
+            for line in kept:
                 r = json.loads(line)
                 all_rows.append(r)
                 done.add((r["dataset"], r["detector"]))

@@ -35,7 +35,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     models = {
         "AutoEncoder": lambda s: genad.AutoEncoder(latent_dim=32, epochs=args.epochs, batch_size=64,
-                                                   patience=None, random_state=s),
+                                                   patience=None, trim=0.0, random_state=s),
         "VAE": lambda s: genad.VAE(latent_dim=32, epochs=args.epochs, batch_size=64, n_samples=4,
                                    patience=None, random_state=s),
     }

@@ -44,7 +44,8 @@ def timed(fn):
 
 
 def run_genad(ds, X_big, seed=0, **settings):
-    params = dict(preprocessing="minmax", validation_fraction=0.0, patience=None)
+    # trim=0: the same plain MSE loss as PyOD (no trimmed loss)
+    params = dict(preprocessing="minmax", validation_fraction=0.0, patience=None, trim=0.0)
     params.update(settings)
     det = genad.AutoEncoder(hidden=[15, 7], latent_dim=2, epochs=14, batch_size=128, lr=0.01,
                             random_state=seed, **params)

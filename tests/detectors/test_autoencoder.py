@@ -37,6 +37,37 @@ def test_denoising_planted():
     assert roc_auc_score(y, det.decision_function(X)) > 0.9
 
 
+def contaminated(seed=0, frac=0.15, d=10):
+    """Training rows on one 3-D subspace with 15% anomalies from another (learnable) one."""
+    rng = np.random.default_rng(seed)
+    A, B = rng.normal(size=(3, d)), rng.normal(size=(3, d))
+    n, m = 600, int(600 * frac)
+    Xtr = np.vstack([rng.normal(size=(n - m, 3)) @ A, rng.normal(size=(m, 3)) @ B + 3])
+    X = np.vstack([rng.normal(size=(200, 3)) @ A, rng.normal(size=(40, 3)) @ B + 3])
+    Xtr += 0.05 * rng.normal(size=Xtr.shape)
+    X += 0.05 * rng.normal(size=X.shape)
+    return Xtr.astype(np.float32), X.astype(np.float32), np.r_[np.zeros(200), np.ones(40)]
+
+
+def test_trim_keeps_training_anomalies_out():
+    Xtr, X, y = contaminated()
+    auc = {t: roc_auc_score(y, AutoEncoder(trim=t, epochs=30, batch_size=32, latent_dim=3, random_state=0)
+                            .fit(Xtr).decision_function(X)) for t in (0.0, 0.25)}
+    assert auc[0.0] < 0.9  # the plain loss learns the contaminating subspace too
+    assert auc[0.25] > 0.98 and auc[0.25] > auc[0.0] + 0.1
+
+
+def test_trim_fast_backward_and_autograd_agree():
+    Xtr, X, _ = contaminated()
+    fast = AutoEncoder(trim=0.2, **FAST).fit(Xtr).decision_function(X)
+    try:
+        AutoEncoder._fast_backward = False
+        slow = AutoEncoder(trim=0.2, **FAST).fit(Xtr).decision_function(X)
+    finally:
+        AutoEncoder._fast_backward = True
+    np.testing.assert_allclose(fast, slow, rtol=1e-2, atol=1e-4)
+
+
 def test_autograd_and_fast_backward_agree():
     Xtr, X, _ = planted()
     fast = AutoEncoder(**FAST).fit(Xtr).decision_function(X)
@@ -116,6 +147,8 @@ def test_penalty_and_optimizers_via_detector():
 
 def test_bad_params():
     Xtr, _, _ = planted()
+    with pytest.raises(ValueError, match=r"trim must be in \[0, 0.5\)"):
+        AutoEncoder(trim=0.5, epochs=1).fit(Xtr)
     with pytest.raises(ValueError, match="denoising must be >= 0"):
         AutoEncoder(denoising=-1, epochs=1).fit(Xtr)
     with pytest.raises(ValueError, match="latent_dim must be a positive integer"):

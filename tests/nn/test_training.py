@@ -191,6 +191,27 @@ def test_grad_fn_gradients_match_autograd_exactly():
     assert mlp_mse_grad_fn([mlp([4, 3, 2], "elu"), mlp([2, 3, 4], "elu")]) is None  # unsupported -> autograd
 
 
+def test_trimmed_grad_fn_matches_autograd_of_the_trimmed_loss():
+    from genad.detectors.autoencoder import kept_rows, squared_error, trimmed_mean
+
+    enc, dec = _ae(act="relu")
+    x = _data(n=40)
+    x[:5] += 6.0  # five far rows: a 0.2 trim must leave them out of the loss
+    fn = mlp_mse_grad_fn([enc, dec], trim=0.2)
+    loss = fn(x)
+    g_fast = [p.grad.clone() for m in (enc, dec) for p in m.parameters()]
+    for m in (enc, dec):
+        m.zero_grad(set_to_none=True)
+    rows = squared_error(x, dec(enc(x)))
+    ref = trimmed_mean(rows, 0.2)
+    ref.backward()
+    assert kept_rows(40, 0.2) == 32
+    assert float(loss) == pytest.approx(ref.item(), rel=1e-6)
+    assert float(loss) < rows.mean().item()  # the far rows are out
+    for a, p in zip(g_fast, [p for m in (enc, dec) for p in m.parameters()]):
+        torch.testing.assert_close(a, p.grad, rtol=1e-5, atol=1e-7)
+
+
 def test_validation_split_is_recorded():
     enc, dec = _ae()
     h = T.train(_step(enc, dec), _data(), modules=[enc, dec], epochs=3, batch_size=32,

@@ -63,12 +63,35 @@ def _linear_chain(modules) -> list | None:
     return [tuple(c) for c in chain] or None
 
 
-def mlp_mse_grad_fn(modules, noise: float = 0.0):
+def kept_rows(n: int, trim: float) -> int:
+    """How many of a batch's ``n`` rows a loss trimmed by ``trim`` keeps (at least one)."""
+    return max(1, int(round(n * (1.0 - trim))))
+
+
+def trimmed_mean(row_losses: torch.Tensor, trim: float) -> torch.Tensor:
+    """Mean of the ``1 - trim`` smallest per-row losses (all of them when ``trim`` is 0)."""
+    if not trim:
+        return row_losses.mean()
+    k = kept_rows(len(row_losses), trim)
+    return torch.topk(row_losses, k, largest=False, sorted=False).values.mean()
+
+
+def check_trim(trim) -> float:
+    t = float(trim or 0.0)
+    if not 0.0 <= t < 0.5:
+        raise ValueError(f"trim must be in [0, 0.5) (the share of each batch's worst-fitting rows left out "
+                         f"of the loss; a little above the expected contamination); got {trim!r}.")
+    return t
+
+
+def mlp_mse_grad_fn(modules, noise: float = 0.0, trim: float = 0.0):
     """A :class:`genad.nn.training.Step` ``grad_fn`` for ``mse(net(x + noise * eps), x)`` where
     ``net`` chains ``modules`` made only of Linear layers and ReLU/LeakyReLU/Tanh/Sigmoid; None
-    when the modules are anything else (then autograd is used).
+    when the modules are anything else (then autograd is used). With ``trim`` > 0 the loss is
+    the mean over the ``kept_rows(n, trim)`` rows of the batch with the smallest errors.
 
-    Forward: ``h_i = a_i(h_{i-1} W_i^T + b_i)``. Backward from ``g = dL/dh_L = 2 (h_L - x) / (n d)``:
+    Forward: ``h_i = a_i(h_{i-1} W_i^T + b_i)``. Backward from ``g = dL/dh_L = 2 (h_L - x) / (n d)``
+    (``m_r 2 (h_L - x) / (k d)`` when trimmed, ``m_r`` = 1 for the k kept rows, else 0):
     ``g <- g * a_i'``, ``dL/dW_i = g^T h_{i-1}``, ``dL/db_i = sum_rows g``, ``g <- g W_i``.
     """
     chain = _linear_chain(modules)
@@ -121,8 +144,16 @@ def mlp_mse_grad_fn(modules, noise: float = 0.0):
             inputs.append(h)
         grad_fn.last_masks = masks
         diff = h - x
-        loss = diff.pow(2).mean()
-        g = diff.mul_(2.0 / diff.numel())  # dL/dh_L
+        if trim:
+            k = kept_rows(len(diff), trim)
+            kept = torch.topk(diff.pow(2).sum(1), k, largest=False, sorted=False).indices
+            weight = torch.zeros(len(diff), 1, device=diff.device, dtype=diff.dtype)
+            weight[kept] = 2.0 / (k * diff.shape[1])
+            loss = diff[kept].pow(2).mean()
+            g = diff.mul_(weight)
+        else:
+            loss = diff.pow(2).mean()
+            g = diff.mul_(2.0 / diff.numel())  # dL/dh_L
         for i in range(last, -1, -1):
             w, b, _, bwd, act, _ = layers[i]
             if masks[i] is not None:
@@ -236,6 +267,15 @@ class AutoEncoder(_ReconstructionModel):
         Standard deviation of the Gaussian noise added to training inputs (0 = plain autoencoder).
     dropout : float
         Dropout after each hidden layer of the MLP backbone.
+    trim : float in [0, 0.5)
+        Trimmed loss for contaminated training data: each batch's ``trim`` share of rows with
+        the largest reconstruction errors is left out of the loss (and of the validation loss),
+        so anomalies mixed into the training data are not learned. Set it a little above the
+        expected contamination; 0 trains on every row. Scores are unaffected (full errors).
+        The default 0.2 was chosen on ADBench (contaminated training data, split seed 1):
+        mean ROC-AUC 0.727 untrimmed, 0.749 / 0.748 / 0.747 with 0.1 / 0.2 / 0.3; on clean
+        ECG5000 training beats it costs 0.986 -> 0.969 (benchmarks/ecg5000, benchmarks/adbench).
+        Published protocols with clean training data (FF12, Anomagram) are run with ``trim=0``.
     epochs, batch_size, lr, optimizer, weight_decay : training settings (see
         :func:`genad.nn.training.train`); ``optimizer`` is one of adam, adamax, adadelta,
         rmsprop, momentum, sgd.
@@ -282,6 +322,7 @@ class AutoEncoder(_ReconstructionModel):
         arch="auto",
         denoising=0.0,
         dropout=0.0,
+        trim=0.2,
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -306,6 +347,7 @@ class AutoEncoder(_ReconstructionModel):
         self.arch = arch
         self.denoising = denoising
         self.dropout = dropout
+        self.trim = trim
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -330,20 +372,21 @@ class AutoEncoder(_ReconstructionModel):
         sigma = float(self.denoising or 0.0)
         if sigma < 0:
             raise ValueError(f"denoising must be >= 0 (a noise standard deviation); got {self.denoising!r}.")
+        trim = check_trim(self.trim)
         enc, dec = self.encoder_, self.decoder_
 
         def loss(x):
             x_in = x + sigma * torch.randn_like(x) if sigma > 0 else x
-            # L = 1/(n d) sum || x - g(f(x~)) ||^2
-            return torch.nn.functional.mse_loss(dec(enc(x_in)), x)
+            # L = 1/(n d) sum || x - g(f(x~)) ||^2   (over the kept rows when trimmed)
+            return trimmed_mean(squared_error(x, dec(enc(x_in))), trim)
 
         def val_loss(x):
-            return torch.nn.functional.mse_loss(dec(enc(x)), x)
+            return trimmed_mean(squared_error(x, dec(enc(x))), trim)
 
         self._val_fn = val_loss
         grad_fn = None
         if self._fast_backward and x_is_rows(self.input_shape_):
-            grad_fn = mlp_mse_grad_fn([enc, dec], noise=sigma)
+            grad_fn = mlp_mse_grad_fn([enc, dec], noise=sigma, trim=trim)
         return [Step("reconstruction", [enc, dec], loss, grad_fn=grad_fn)]
 
     def _validation_loss(self):
@@ -361,11 +404,11 @@ def _register() -> None:
     # the FF12 report's network: 18 -> 15 -> 7 -> 2 -> 7 -> 15 -> 18, MinMax scaling, 14 epochs
     register("AutoEncoder", lambda ds, seed: AutoEncoder(
         hidden=[15, 7], latent_dim=2, epochs=14, batch_size=128, lr=0.01, preprocessing="minmax",
-        validation_fraction=0.0, patience=None, random_state=seed), suites=["ff12-kdd"])
+        validation_fraction=0.0, patience=None, trim=0.0, random_state=seed), suites=["ff12-kdd"])
     # Anomagram's dense autoencoder on the 140 points of a heartbeat (140-7-3-2-3-7-140)
     register("AutoEncoder", lambda ds, seed: AutoEncoder(
         hidden=[7, 3], latent_dim=2, output_activation="sigmoid", epochs=50, batch_size=512, lr=0.01,
-        preprocessing="minmax", validation_fraction=0.0, patience=None, random_state=seed),
+        preprocessing="minmax", validation_fraction=0.0, patience=None, trim=0.0, random_state=seed),
         suites=["ecg5000"])
     register("AutoEncoder", lambda ds, seed: AutoEncoder(epochs=10, latent_dim=32, random_state=seed),
              suites=["mnist", "cifar10"], slow=True)
