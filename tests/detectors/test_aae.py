@@ -88,3 +88,15 @@ def test_bad_score_mode():
     Xtr, _, _ = planted()
     with pytest.raises(ValueError, match="score must be one of"):
         AdversarialAutoEncoder(score="prior", epochs=1).fit(Xtr)
+
+
+def test_trim_keeps_training_anomalies_out():
+    from test_autoencoder import contaminated
+
+    Xtr, X, y = contaminated()
+    auc = {t: roc_auc_score(y, genad.AdversarialAutoEncoder(trim=t, epochs=30, batch_size=32, latent_dim=3,
+                                                           random_state=0).fit(Xtr).decision_function(X))
+           for t in (0.0, 0.25)}
+    assert auc[0.25] > 0.98 and auc[0.25] > auc[0.0] + 0.1
+    with pytest.raises(ValueError, match=r"trim must be in \[0, 0.5\)"):
+        genad.AdversarialAutoEncoder(trim=-0.1, epochs=1).fit(Xtr)

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from ..nn import backbones as B
 from ..nn.training import Step
-from .autoencoder import _ReconstructionModel, squared_error
+from .autoencoder import _ReconstructionModel, check_trim, squared_error, trimmed_mean
 
 __all__ = ["AdversarialAutoEncoder"]
 
@@ -46,6 +46,9 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         Learning rate of the discriminator and generator steps (None: ``lr``).
     adversarial_weight : float
         Weight of the generator (regularisation) loss.
+    trim : float in [0, 0.5)
+        Trimmed loss: each batch's ``trim`` share of rows with the largest reconstruction errors is left out
+        of the reconstruction loss (the adversarial steps use every row) (see :class:`genad.AutoEncoder`); 0 (default) trains on every row.
     hidden, latent_dim, activation, output_activation, arch, dropout, epochs, batch_size, lr, optimizer,
     weight_decay, penalty, penalty_weight, validation_fraction, patience, clip_grad_norm,
     preprocessing, device, random_state, verbose, callbacks, contamination :
@@ -76,6 +79,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         adversarial_lr=None,
         adversarial_weight=1.0,
         dropout=0.0,
+        trim=0.0,
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -103,6 +107,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         self.adversarial_lr = adversarial_lr
         self.adversarial_weight = adversarial_weight
         self.dropout = dropout
+        self.trim = trim
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -136,9 +141,10 @@ class AdversarialAutoEncoder(_ReconstructionModel):
     def _steps(self):
         enc, dec, disc = self.encoder_, self.decoder_, self.discriminator_
         w = float(self.adversarial_weight)
+        trim = check_trim(self.trim)
 
         def reconstruction(x):
-            return F.mse_loss(dec(enc(x)), x)
+            return trimmed_mean(squared_error(x, dec(enc(x))), trim)
 
         def discriminator(x):
             with torch.no_grad():
@@ -160,8 +166,8 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         ]
 
     def _validation_loss(self):
-        enc, dec = self.encoder_, self.decoder_
-        return lambda x: F.mse_loss(dec(enc(x)), x)
+        enc, dec, trim = self.encoder_, self.decoder_, check_trim(self.trim)
+        return lambda x: trimmed_mean(squared_error(x, dec(enc(x))), trim)
 
     def _after_training(self, X):
         self.score_stats_ = np.array([0.0, 1.0, 0.0, 1.0])

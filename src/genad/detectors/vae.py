@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from ..nn.training import Step
-from .autoencoder import _ReconstructionModel, squared_error
+from .autoencoder import _ReconstructionModel, check_trim, squared_error, trimmed_mean
 
 __all__ = ["VAE"]
 
@@ -60,6 +60,9 @@ class VAE(_ReconstructionModel):
         Weight of the KL term (1 = the standard VAE).
     n_samples : int
         Codes drawn per point when scoring.
+    trim : float in [0, 0.5)
+        Trimmed loss: each batch's ``trim`` share of rows with the largest negative ELBO is left out
+        of the loss (see :class:`genad.AutoEncoder`); 0 (default) trains on every row.
     hidden, latent_dim, activation, output_activation, arch, dropout, epochs, batch_size, lr, optimizer,
     weight_decay, penalty, penalty_weight, validation_fraction, patience, clip_grad_norm,
     preprocessing, device, random_state, verbose, callbacks, contamination :
@@ -87,6 +90,7 @@ class VAE(_ReconstructionModel):
         beta=1.0,
         n_samples=10,
         dropout=0.0,
+        trim=0.0,
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -113,6 +117,7 @@ class VAE(_ReconstructionModel):
         self.beta = beta
         self.n_samples = n_samples
         self.dropout = dropout
+        self.trim = trim
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -170,11 +175,12 @@ class VAE(_ReconstructionModel):
 
     def _steps(self):
         beta = float(self.beta)
+        trim = check_trim(self.trim)
 
         def loss(x):
             nll, kl = self._elbo_terms(x)
-            nll, kl = nll.mean(), kl.mean()
-            return {"loss": nll + beta * kl, "nll": nll, "kl": kl}
+            total = trimmed_mean(nll + beta * kl, trim)
+            return {"loss": total, "nll": nll.mean(), "kl": kl.mean()}
 
         return [Step("elbo", [self.encoder_, self.decoder_, self.noise_], loss)]
 
