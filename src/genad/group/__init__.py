@@ -13,7 +13,7 @@
 
 from .aggregate import PointAggregate
 from .base import GroupDetector, as_groups
-from .deep import SCORES, GroupAAE, GroupVAE, PointAAE, PointVAE
+from .deep import SCORES, GroupAAE, GroupVAE
 from .images import images_to_groups
 from .kernels import gaussian_kernel, group_kernel, median_bandwidth, mmd2
 from .mgm import MGM
@@ -26,8 +26,6 @@ __all__ = [
     "OCSMM",
     "MGM",
     "PointAggregate",
-    "PointAAE",
-    "PointVAE",
     "SCORES",
     "images_to_groups",
     "as_groups",

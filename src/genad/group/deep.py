@@ -2,19 +2,11 @@
 
 The paper trains an adversarial autoencoder (AAE) or a variational autoencoder (VAE) on the
 *points* of the training groups, then scores a group from its points' latent codes (and
-reconstructions). Two point models are defined here with the shared building blocks
-(:mod:`genad.nn.backbones`) and the one training loop (:func:`genad.nn.training.train`):
-
-* :class:`PointAAE` -- encoder ``z = E(x)``, decoder ``x' = D(z)``, latent discriminator ``C(z)``.
-  Three alternating steps per mini-batch (Makhzani et al. 2016):
-  reconstruction ``||x - D(E(x))||^2`` (encoder + decoder);
-  discriminator ``-log C(z_prior) - log(1 - C(E(x)))`` with ``z_prior ~ N(0, I)``;
-  generator ``-log C(E(x))`` (encoder only).
-* :class:`PointVAE` -- ``q(z|x) = N(mu(x), diag sigma^2(x))``, loss
-  ``0.5 ||x - D(z)||^2 + KL(q(z|x) || N(0, I))`` with ``z = mu + sigma * eps`` (Kingma & Welling 2014).
-
-:class:`GroupAAE` and :class:`GroupVAE` fit one of them and score a group ``G`` with latent
-codes ``Z_G = {E(x) : x in G}`` (the VAE uses ``mu(x)``) by ``score=``:
+reconstructions). :class:`GroupAAE` and :class:`GroupVAE` do exactly that with genad's own point
+detectors: they fit a :class:`genad.AdversarialAutoEncoder` / :class:`genad.VAE` on the (scaled)
+training points, kept as ``model_``, and score a group ``G`` from its codes
+``Z_G = {E(x) : x in G}`` (the VAE's posterior means) and its points' reconstruction errors,
+by ``score=``:
 
 * ``"paper"`` -- the paper's score: Euclidean distance from the group's mean code
   ``mean(Z_G)`` to the mean of the training groups' mean codes;
@@ -24,10 +16,20 @@ codes ``Z_G = {E(x) : x in G}`` (the VAE uses ``mu(x)``) by ``score=``:
   mean codes;
 * ``"mmd"`` -- mean ``MMD(Z_G, Z_T)`` to the ``n_neighbors`` nearest training groups ``T``
   (Gaussian kernel on codes, bandwidth ``bandwidth_scale`` x the median pairwise distance
-  between training codes; :mod:`genad.group.kernels`):
-  compares whole distributions of codes, so it sees groups whose points are each normal but
-  whose mixture or shape is not;
-* ``"reconstruction"`` -- mean reconstruction error ``||x - D(E(x))||^2`` over the group.
+  between training codes; :mod:`genad.group.kernels`): compares whole distributions of codes,
+  so it sees groups whose points are each normal but whose mixture or shape is not;
+* ``"pooled"`` -- ``log mmd(G) - log MMD(Z_G, Z_pool)``, where ``Z_pool`` is (a subsample of)
+  all training codes pooled together: high when a group is closer to the population of all
+  points than to any one training group, i.e. looks like points drawn at random from every
+  group rather than like one real group (the "random galaxies" anomaly of the SDSS data);
+* ``"spread"`` -- distance of the group's second moments (log standard deviation of each code
+  dimension) to those of its ``n_neighbors`` nearest training groups, each dimension
+  standardised over the training groups: groups too wide or too narrow;
+* ``"reconstruction"`` -- mean per-point score of the point model over the group (its
+  reconstruction error);
+* ``"combined"`` -- the mean of the scores named in ``combine``, each first turned into a
+  robust z-score against the training groups' scores of the same kind (median and MAD; a
+  training group is not its own neighbour).
 """
 
 from __future__ import annotations
@@ -35,154 +37,40 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from ..detectors.deep import DeepDetector
-from ..nn.backbones import encoder_decoder, mlp
-from ..nn.training import Step
+from ..detectors.aae import AdversarialAutoEncoder
+from ..detectors.vae import VAE
 from .base import GroupDetector, group_means
-from .kernels import group_self_kernel, median_bandwidth, mmd2
+from .kernels import gaussian_kernel, group_kernel, group_self_kernel, median_bandwidth, mmd2
 
-__all__ = ["PointAAE", "PointVAE", "GroupAAE", "GroupVAE", "SCORES"]
+__all__ = ["GroupAAE", "GroupVAE", "SCORES"]
 
-SCORES = ("paper", "mahalanobis", "knn", "mmd", "reconstruction")
+SCORES = ("paper", "mahalanobis", "knn", "mmd", "pooled", "spread", "reconstruction", "combined")
 DEFAULT_HIDDEN = (64, 32)
+DEFAULT_COMBINE = ("mmd", "pooled")
+_POOL_SIZE = 1000
 
 
-# ----------------------------------------------------------------------------- point models
-class _PointModel(DeepDetector):
-    """Shared parameters of the point models; scaling is done by the group detector."""
-
-    calibration_fraction: ClassVar[float] = 0.0  # the group detector holds out whole groups
-
-    def __init__(self, hidden=None, latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
-                 weight_decay=0.0, validation_fraction=0.0, patience=None, preprocessing=None, device="auto",
-                 random_state=None, verbose=0, callbacks=None):
-        self.hidden = hidden
-        self.latent_dim = latent_dim
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.preprocessing = preprocessing
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-
-    def _latent(self) -> int:
-        # default: as many codes as features (at least 2, at most 32); group data are usually
-        # low-dimensional and the prior, not a bottleneck, shapes the latent space
-        return int(self.latent_dim or min(max(2, self.input_shape_[0]), 32))
-
-    def _hidden(self) -> list[int]:
-        return list(DEFAULT_HIDDEN if self.hidden is None else self.hidden)
-
-    def _codes(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise TypeError
-
-    def _reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder_(self._codes(x))
-
-    def _score_batch(self, x):
-        return ((self._reconstruct(x) - x) ** 2).mean(dim=1)
-
-    def embed(self, X: np.ndarray) -> np.ndarray:
-        """Latent codes of already-scaled points ``X`` (the VAE gives the posterior means)."""
-        return self._forward_batched(self._codes, np.asarray(X, dtype=np.float32)).astype(np.float64)
+def _robust_stats(v: np.ndarray) -> tuple[float, float]:
+    med = float(np.median(v))
+    mad = 1.4826 * float(np.median(np.abs(v - med)))
+    if not mad > 1e-12:
+        mad = float(np.std(v)) if np.std(v) > 1e-12 else 1.0
+    return med, mad
 
 
-class PointAAE(_PointModel):
-    """Adversarial autoencoder on points with a standard normal latent prior (see module docstring)."""
-
-    _fast_params: ClassVar[dict] = {"epochs": 2, "hidden": [16, 8]}
-
-    def _build_networks(self):
-        k = self._latent()
-        self.encoder_, self.decoder_ = encoder_decoder(self.input_shape_, self._hidden(), k, arch="mlp")
-        self.discriminator_ = mlp([k, *self._hidden(), 1], activation="leaky_relu")
-
-    def _codes(self, x):
-        return self.encoder_(x)
-
-    def _steps(self):
-        ones = lambda t: torch.ones(len(t), 1, device=t.device)  # noqa: E731
-        zeros = lambda t: torch.zeros(len(t), 1, device=t.device)  # noqa: E731
-
-        def reconstruction(x):  # ||x - D(E(x))||^2
-            return ((self.decoder_(self.encoder_(x)) - x) ** 2).sum(dim=1).mean()
-
-        def discriminator(x):  # -log C(z_prior) - log(1 - C(E(x)))
-            z_fake = self.encoder_(x).detach()
-            z_real = torch.randn_like(z_fake)
-            real, fake = self.discriminator_(z_real), self.discriminator_(z_fake)
-            return F.binary_cross_entropy_with_logits(real, ones(real)) + F.binary_cross_entropy_with_logits(
-                fake, zeros(fake))
-
-        def generator(x):  # -log C(E(x)): the encoder learns to match the prior
-            fake = self.discriminator_(self.encoder_(x))
-            return F.binary_cross_entropy_with_logits(fake, ones(fake))
-
-        return [
-            Step("reconstruction", [self.encoder_, self.decoder_], reconstruction),
-            Step("discriminator", [self.discriminator_], discriminator),
-            Step("generator", [self.encoder_], generator),
-        ]
-
-    def _validation_loss(self):
-        return lambda x: ((self.decoder_(self.encoder_(x)) - x) ** 2).sum(dim=1).mean()
-
-
-class PointVAE(_PointModel):
-    """Variational autoencoder on points (see module docstring); ``beta`` weights the KL term."""
-
-    _fast_params: ClassVar[dict] = {"epochs": 2, "hidden": [16, 8]}
-
-    def __init__(self, hidden=None, latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
-                 weight_decay=0.0, validation_fraction=0.0, patience=None, preprocessing=None, device="auto",
-                 random_state=None, verbose=0, callbacks=None, beta=1.0):
-        super().__init__(hidden, latent_dim, epochs, batch_size, lr, optimizer, weight_decay, validation_fraction,
-                         patience, preprocessing, device, random_state, verbose, callbacks)
-        self.beta = beta
-
-    def _build_networks(self):
-        k = self._latent()
-        self.encoder_, self.decoder_ = encoder_decoder(self.input_shape_, self._hidden(), k, arch="mlp",
-                                                       encoder_out=2 * k)
-
-    def _codes(self, x):
-        return self.encoder_(x)[:, : self._latent()]
-
-    def _steps(self):
-        k = self._latent()
-
-        def elbo(x):
-            h = self.encoder_(x)
-            mu, logvar = h[:, :k], h[:, k:].clamp(-10.0, 10.0)
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparameterisation
-            rec = 0.5 * ((self.decoder_(z) - x) ** 2).sum(dim=1).mean()
-            kl = 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()  # KL(q || N(0, I))
-            return {"loss": rec + float(self.beta) * kl, "reconstruction": rec, "kl": kl}
-
-        return [Step("elbo", [self.encoder_, self.decoder_], elbo)]
-
-
-# ----------------------------------------------------------------------------- group detectors
 class _DeepGroup(GroupDetector):
-    _point_model: ClassVar[type] = PointAAE
+    _point_model: ClassVar[type] = AdversarialAutoEncoder
     _dtype = np.float32
 
-    def __init__(self, score="mmd", n_neighbors=5, bandwidth_scale=0.25, hidden=None, latent_dim=None, epochs=30,
-                 batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0, validation_fraction=0.0,
-                 patience=None, preprocessing="standard", device="auto", contamination=None, random_state=None,
-                 verbose=0, callbacks=None):
+    def __init__(self, score="combined", n_neighbors=5, bandwidth_scale=0.25, combine=DEFAULT_COMBINE, hidden=None,
+                 latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 validation_fraction=0.0, patience=None, preprocessing="standard", device="auto",
+                 contamination=None, random_state=None, verbose=0, callbacks=None):
         self.score = score
         self.n_neighbors = n_neighbors
         self.bandwidth_scale = bandwidth_scale
+        self.combine = combine
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.epochs = epochs
@@ -199,11 +87,17 @@ class _DeepGroup(GroupDetector):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    _model_keys = ("hidden", "latent_dim", "epochs", "batch_size", "lr", "optimizer", "weight_decay",
-                   "validation_fraction", "patience", "device", "random_state", "verbose", "callbacks")
+    _model_keys = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "validation_fraction", "patience",
+                   "device", "random_state", "verbose", "callbacks")
 
-    def _point_model_params(self) -> dict:
-        return {k: getattr(self, k) for k in self._model_keys}
+    def _point_model_params(self, n_features: int) -> dict:
+        params = {k: getattr(self, k) for k in self._model_keys}
+        # group data are usually low-dimensional: as many codes as features (2..32), and the
+        # prior, not a bottleneck, shapes the latent space
+        params["hidden"] = list(DEFAULT_HIDDEN if self.hidden is None else self.hidden)
+        params["latent_dim"] = int(self.latent_dim or min(max(2, n_features), 32))
+        params["preprocessing"] = None  # the group detector scales the points
+        return params
 
     def _check_score(self, score):
         if score not in SCORES:
@@ -211,12 +105,29 @@ class _DeepGroup(GroupDetector):
         k = self.n_neighbors
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"n_neighbors must be a positive integer; got {k!r}.")
+        if score == "combined":
+            parts = self._combine_parts()
+            if not parts or any(p not in SCORES or p == "combined" for p in parts):
+                raise ValueError(
+                    f"combine must name one or more of {tuple(s for s in SCORES if s != 'combined')}; "
+                    f"got {self.combine!r}.")
 
+    def _combine_parts(self) -> tuple:
+        c = self.combine
+        return (c,) if isinstance(c, str) else tuple(c or ())
+
+    # ------------------------------------------------------------------ fit
     def _fit_groups(self, X, offsets):
         self._check_score(self.score)
-        self.model_ = self._point_model(**self._point_model_params()).fit(X)
+        if not float(self.bandwidth_scale) > 0:
+            raise ValueError(f"bandwidth_scale must be positive; got {self.bandwidth_scale!r}.")
+        self.model_ = self._point_model(**self._point_model_params(X.shape[1])).fit(X)
         self.history_ = self.model_.history_
-        Z = self.model_.embed(X)
+        self._fit_references(X, self._codes(X), np.asarray(offsets, dtype=np.int64))
+
+    def _fit_references(self, X, Z, offsets) -> None:
+        """Everything the group scores compare with, from the training groups' points ``X``
+        (scaled) and codes ``Z``; ``X=None`` keeps the reconstruction statistics already fitted."""
         # references for every score, so that score_groups(..., score=s) works for all of them
         self.ref_means_ = group_means(Z, offsets)
         self.ref_center_ = self.ref_means_.mean(axis=0)
@@ -225,11 +136,38 @@ class _DeepGroup(GroupDetector):
         C = C + (1e-6 + 1e-3 * np.trace(C) / k) * np.eye(k)  # ridge: few groups, near-singular covariance
         self.ref_precision_ = np.linalg.inv(C)
         self.ref_codes_ = Z
-        self.ref_offsets_ = np.asarray(offsets, dtype=np.int64)
-        if not float(self.bandwidth_scale) > 0:
-            raise ValueError(f"bandwidth_scale must be positive; got {self.bandwidth_scale!r}.")
+        self.ref_offsets_ = offsets
         self.bandwidth_ = float(self.bandwidth_scale) * median_bandwidth(Z, random_state=self._seed())
-        self.ref_self_kernel_ = group_self_kernel(Z, self.ref_offsets_, self.bandwidth_)
+        self.ref_self_kernel_ = group_self_kernel(Z, offsets, self.bandwidth_)
+        rng = np.random.default_rng(self._seed())
+        pool = Z if len(Z) <= _POOL_SIZE else Z[np.sort(rng.choice(len(Z), _POOL_SIZE, replace=False))]
+        self.ref_pool_ = pool
+        self.ref_pool_self_kernel_ = float(gaussian_kernel(pool, pool, self.bandwidth_).mean())
+        spread = self._log_spread(Z, offsets)
+        self.ref_spread_center_ = spread.mean(axis=0)
+        self.ref_spread_scale_ = np.where(spread.std(axis=0) > 1e-12, spread.std(axis=0), 1.0)
+        self.ref_spread_ = (spread - self.ref_spread_center_) / self.ref_spread_scale_
+        # robust location and scale of every single score on the training groups (for "combined")
+        stats = {}
+        cache = self._cache(X, offsets, Z)
+        for s in SCORES:
+            if s == "reconstruction" and X is None:
+                stats[s] = self.score_stats_[s]
+            elif s != "combined":
+                stats[s] = list(_robust_stats(self._single(cache, s, training=True)))
+        self.score_stats_ = stats
+
+    # --------------------------------------------------------------- pieces
+    def _codes(self, X) -> np.ndarray:
+        return np.asarray(self.model_.encode(np.asarray(X, dtype=np.float32)), dtype=np.float64)
+
+    @staticmethod
+    def _log_spread(Z: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        n = np.diff(offsets)[:, None]
+        m = group_means(Z, offsets)
+        sq = np.add.reduceat(Z * Z, offsets[:-1], axis=0) / n
+        var = np.maximum(sq - m * m, 0.0) * n / np.maximum(n - 1, 1)
+        return 0.5 * np.log(var + 1e-6)
 
     def _nearest_mean(self, D: np.ndarray, exclude_self: bool) -> np.ndarray:
         if exclude_self:
@@ -238,24 +176,53 @@ class _DeepGroup(GroupDetector):
         k = min(int(self.n_neighbors), D.shape[1] - int(exclude_self))
         return np.sort(D, axis=1)[:, :max(k, 1)].mean(axis=1)
 
-    def _latent_scores(self, X, offsets, score, training=False) -> np.ndarray:
-        self._check_score(score)
+    def _cache(self, X, offsets, Z=None) -> dict:
+        return {"X": X, "offsets": np.asarray(offsets, dtype=np.int64), "Z": Z}
+
+    def _single(self, cache: dict, score: str, training: bool) -> np.ndarray:
+        offsets = cache["offsets"]
         if score == "reconstruction":
-            err = self.model_._score(np.asarray(X, dtype=np.float32))
+            err = self.model_.decision_function(np.asarray(cache["X"], dtype=np.float32))
             return np.add.reduceat(err, offsets[:-1]) / np.diff(offsets)
-        Z = self.model_.embed(X)
+        if cache["Z"] is None:
+            cache["Z"] = self._codes(cache["X"])
+        Z = cache["Z"]
+        if score in ("mmd", "pooled"):
+            if "mmd" not in cache:
+                D = np.sqrt(mmd2(Z, offsets, self.ref_codes_, self.ref_offsets_, self.bandwidth_,
+                                 self2=self.ref_self_kernel_))
+                cache["self"] = group_self_kernel(Z, offsets, self.bandwidth_)
+                cache["mmd"] = self._nearest_mean(D, training)
+            if score == "mmd":
+                return cache["mmd"]
+            pool = self.ref_pool_
+            k_gp = group_kernel(Z, offsets, pool, np.array([0, len(pool)]), self.bandwidth_)[:, 0]
+            to_pool = np.sqrt(np.maximum(cache["self"] + self.ref_pool_self_kernel_ - 2.0 * k_gp, 0.0))
+            return np.log(cache["mmd"] + 1e-12) - np.log(to_pool + 1e-12)
+        if score == "spread":
+            S = (self._log_spread(Z, offsets) - self.ref_spread_center_) / self.ref_spread_scale_
+            D = np.sqrt(((S[:, None, :] - self.ref_spread_[None, :, :]) ** 2).sum(-1))
+            return self._nearest_mean(D, training)
         M = group_means(Z, offsets)
         if score == "paper":
             return np.linalg.norm(M - self.ref_center_, axis=1)
         if score == "mahalanobis":
             d = M - self.ref_center_
             return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", d, self.ref_precision_, d), 0.0))
-        if score == "knn":
-            D = np.sqrt(((M[:, None, :] - self.ref_means_[None, :, :]) ** 2).sum(-1))
-            return self._nearest_mean(D, training)
-        D = np.sqrt(mmd2(Z, offsets, self.ref_codes_, self.ref_offsets_, self.bandwidth_,
-                         self2=self.ref_self_kernel_))
+        # knn
+        D = np.sqrt(((M[:, None, :] - self.ref_means_[None, :, :]) ** 2).sum(-1))
         return self._nearest_mean(D, training)
+
+    def _latent_scores(self, X, offsets, score, training=False) -> np.ndarray:
+        self._check_score(score)
+        cache = self._cache(X, offsets)
+        if score != "combined":
+            return self._single(cache, score, training)
+        parts = []
+        for s in self._combine_parts():
+            med, mad = self.score_stats_[s]
+            parts.append((self._single(cache, s, training) - med) / mad)
+        return np.mean(parts, axis=0)
 
     def _score_groups(self, X, offsets):
         return self._latent_scores(X, offsets, self.score)
@@ -263,6 +230,7 @@ class _DeepGroup(GroupDetector):
     def _score_training_groups(self, X, offsets):
         return self._latent_scores(X, offsets, self.score, training=True)
 
+    # --------------------------------------------------------------- public
     def score_groups(self, X, groups=None, score=None) -> np.ndarray:
         """Group scores under any of :data:`SCORES` (default: ``self.score``) from one fitted model.
 
@@ -275,7 +243,7 @@ class _DeepGroup(GroupDetector):
     def transform(self, X, groups=None) -> np.ndarray:
         """Mean latent code of each group, ``(n_groups, latent_dim)``, in ``np.unique(groups)`` order."""
         pts, offsets, _ = self._input(X, groups, fitting=False)
-        return group_means(self.model_.embed(self.scaler_.transform(pts)), offsets)
+        return group_means(self._codes(self.scaler_.transform(pts)), offsets)
 
 
 class GroupAAE(_DeepGroup):
@@ -283,25 +251,31 @@ class GroupAAE(_DeepGroup):
 
     Parameters
     ----------
-    score : {"mmd", "paper", "mahalanobis", "knn", "reconstruction"}
-        How a group's latent codes become its score (module docstring). Default "mmd" (the
-        best on our benchmarks, benchmarks/group/README.md).
+    score : {"combined", "mmd", "pooled", "spread", "paper", "mahalanobis", "knn", "reconstruction"}
+        How a group's codes and reconstruction errors become its score (module docstring).
+        Default "combined" (of ``combine``), chosen on separate seeds of the group benchmarks
+        (benchmarks/group/README.md).
     n_neighbors : int
-        Training groups averaged over by "knn" and "mmd".
+        Training groups averaged over by "knn", "mmd", "pooled" and "spread".
     bandwidth_scale : float
-        Kernel width for "mmd" as a multiple of the median pairwise distance between the
-        training codes (the plain median heuristic is 1.0; 0.25 was chosen on a separate seed,
-        benchmarks/group/README.md).
+        Kernel width for "mmd" and "pooled" as a multiple of the median pairwise distance
+        between the training codes (the plain median heuristic is 1.0).
+    combine : tuple of str
+        The scores averaged (as robust z-scores against the training groups) by "combined".
     hidden, latent_dim, epochs, batch_size, lr, optimizer, weight_decay, validation_fraction,
     patience, device, random_state, verbose, callbacks :
-        The shared deep-detector arguments, passed to :class:`PointAAE`. ``hidden`` defaults to
-        (64, 32) and ``latent_dim`` to the number of features (between 2 and 32).
+        The shared deep-detector arguments, passed to :class:`genad.AdversarialAutoEncoder`.
+        ``hidden`` defaults to (64, 32) and ``latent_dim`` to the number of features (between 2
+        and 32).
     preprocessing, contamination : as for every group detector.
 
     Attributes
     ----------
-    model_ : PointAAE, history_ : training history, ref_means_ : training groups' mean codes,
-    bandwidth_ : kernel bandwidth on codes, plus those of :class:`GroupDetector`.
+    model_ : the fitted :class:`genad.AdversarialAutoEncoder` (trained on the scaled points of
+    the training groups; ``model_.encode`` gives codes, ``model_.decision_function`` per-point
+    scores), history_ : its training history, ref_means_ : training groups' mean codes,
+    bandwidth_ : kernel bandwidth on codes, score_stats_ : median and MAD of each score on the
+    training groups, plus those of :class:`GroupDetector`.
 
     Examples
     --------
@@ -312,28 +286,28 @@ class GroupAAE(_DeepGroup):
     >>> scores = det.decision_function(ds.X_test, groups=ds.groups_test)   # one per group
     """
 
-    _point_model = PointAAE
+    _point_model = AdversarialAutoEncoder
     _fast_params: ClassVar[dict] = {"epochs": 2, "hidden": [16, 8]}
 
 
 class GroupVAE(_DeepGroup):
     """Group anomaly detection with a variational autoencoder on the points.
 
-    Same parameters as :class:`GroupAAE`, plus ``beta`` (weight of the KL term); codes are the
-    posterior means ``mu(x)``.
+    Same parameters as :class:`GroupAAE`, plus ``beta`` (weight of the KL term); the point model
+    is a :class:`genad.VAE` and the codes are its posterior means ``mu(x)``.
     """
 
-    _point_model = PointVAE
+    _point_model = VAE
     _fast_params: ClassVar[dict] = {"epochs": 2, "hidden": [16, 8]}
     _model_keys = _DeepGroup._model_keys + ("beta",)
 
-    def __init__(self, score="mmd", n_neighbors=5, bandwidth_scale=0.25, hidden=None, latent_dim=None, epochs=30,
-                 batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0, validation_fraction=0.0,
-                 patience=None, preprocessing="standard", device="auto", contamination=None, random_state=None,
-                 verbose=0, callbacks=None, beta=1.0):
-        super().__init__(score, n_neighbors, bandwidth_scale, hidden, latent_dim, epochs, batch_size, lr, optimizer,
-                         weight_decay, validation_fraction, patience, preprocessing, device, contamination,
-                         random_state, verbose, callbacks)
+    def __init__(self, score="combined", n_neighbors=5, bandwidth_scale=0.25, combine=DEFAULT_COMBINE, hidden=None,
+                 latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 validation_fraction=0.0, patience=None, preprocessing="standard", device="auto",
+                 contamination=None, random_state=None, verbose=0, callbacks=None, beta=1.0):
+        super().__init__(score, n_neighbors, bandwidth_scale, combine, hidden, latent_dim, epochs, batch_size, lr,
+                         optimizer, weight_decay, validation_fraction, patience, preprocessing, device,
+                         contamination, random_state, verbose, callbacks)
         self.beta = beta
 
 
