@@ -36,7 +36,7 @@ def main() -> None:
     models = {
         "AutoEncoder": lambda s: genad.AutoEncoder(latent_dim=32, epochs=args.epochs, batch_size=64,
                                                    patience=None, trim=0.0, random_state=s),
-        "VAE": lambda s: genad.VAE(latent_dim=32, epochs=args.epochs, batch_size=64, n_samples=4,
+        "VAE": lambda s: genad.VAE(latent_dim=32, epochs=args.epochs, batch_size=64, n_samples=4, trim=0.0,
                                    patience=None, random_state=s),
     }
     rows = []

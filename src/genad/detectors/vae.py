@@ -61,8 +61,10 @@ class VAE(_ReconstructionModel):
     n_samples : int
         Codes drawn per point when scoring.
     trim : float in [0, 0.5)
-        Trimmed loss: each batch's ``trim`` share of rows with the largest negative ELBO is left out
-        of the loss (see :class:`genad.AutoEncoder`); 0 (default) trains on every row.
+        Trimmed loss for contaminated training data: each batch's ``trim`` share of rows with
+        the largest negative ELBO is left out of the loss (see :class:`genad.AutoEncoder`);
+        0 trains on every row. Default 0.2, as for the AutoEncoder: on ADBench (split seed 1)
+        mean ROC-AUC 0.738 with ``trim=0``, 0.769 with 0.2.
     hidden, latent_dim, activation, output_activation, arch, dropout, epochs, batch_size, lr, optimizer,
     weight_decay, penalty, penalty_weight, validation_fraction, patience, clip_grad_norm,
     preprocessing, device, random_state, verbose, callbacks, contamination :
@@ -90,7 +92,7 @@ class VAE(_ReconstructionModel):
         beta=1.0,
         n_samples=10,
         dropout=0.0,
-        trim=0.0,
+        trim=0.2,
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -212,9 +214,9 @@ def _register() -> None:
     register("VAE", lambda ds, seed: VAE(epochs=30, random_state=seed), suites=["default"])
     register("VAE", lambda ds, seed: VAE(
         hidden=[15, 7], latent_dim=2, epochs=8, batch_size=128, lr=0.01, preprocessing="minmax",
-        validation_fraction=0.0, patience=None, random_state=seed), suites=["ff12-kdd"])
+        validation_fraction=0.0, patience=None, trim=0.0, random_state=seed), suites=["ff12-kdd"])
     register("VAE", lambda ds, seed: VAE(
-        hidden=[32, 16], latent_dim=8, epochs=50, lr=1e-3, preprocessing="minmax", random_state=seed),
+        hidden=[32, 16], latent_dim=8, epochs=50, lr=1e-3, preprocessing="minmax", trim=0.0, random_state=seed),
         suites=["ecg5000"])
     register("VAE", lambda ds, seed: VAE(epochs=10, latent_dim=32, random_state=seed),
              suites=["mnist", "cifar10"], slow=True)
