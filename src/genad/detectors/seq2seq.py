@@ -59,6 +59,8 @@ from .deep import DeepDetector
 __all__ = ["Seq2Seq", "SequenceEncoder", "SequenceDecoder"]
 
 DECODE_MODES = ("free_running", "teacher_forcing")
+#: ``steps_per_cell="auto"`` aims at this many LSTM steps per sequence
+AUTO_CELLS = 20
 
 
 # ---------------------------------------------------------------------------- networks
@@ -87,13 +89,20 @@ class SequenceEncoder(nn.Module):
 
 class SequenceDecoder(nn.Module):
     """Stacked LSTMs started from a code: ``(h_0, c_0) = (tanh(W_h z), W_c z)`` per layer;
-    a linear read-out gives ``x^_t`` from the top layer's output."""
+    a linear read-out gives ``x^_t`` from the top layer's output.
 
-    def __init__(self, n_outputs: int, hidden: list[int], latent_dim: int):
+    A *conditional* decoder (``conditional=True``) is fed the previous value at every step
+    (the true one under teacher forcing, its own output when free running); an
+    *unconditioned* one (Srivastava et al. 2015) has no input -- a single zero feature at
+    every step -- so its reconstruction depends on the code (through the initial state) alone
+    and the whole decoder is one batched LSTM pass."""
+
+    def __init__(self, n_outputs: int, hidden: list[int], latent_dim: int, conditional: bool = True):
         super().__init__()
+        self.conditional = bool(conditional)
         self.init = nn.ModuleList(nn.Linear(int(latent_dim), 2 * int(h)) for h in hidden)
         self.layers = nn.ModuleList()
-        d = int(n_outputs)
+        d = int(n_outputs) if self.conditional else 1
         for h in hidden:
             self.layers.append(nn.LSTM(d, int(h), batch_first=True))
             d = int(h)
@@ -114,8 +123,17 @@ class SequenceDecoder(nn.Module):
             new.append(st)
         return self.out(h), new
 
+    def unconditioned(self, z: torch.Tensor, n_steps: int) -> torch.Tensor:
+        """One batched pass with no input (zeros): ``x^_t = W_o LSTM_dec(0 | state_{t-1})``, the
+        state started from the code."""
+        if self.conditional:
+            raise ValueError("this decoder is conditional: use teacher_forcing or free_running.")
+        out, _ = self(z.new_zeros(z.shape[0], int(n_steps), 1), self.initial_state(z))
+        return out
+
     def teacher_forcing(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """One batched pass: the input at step t is the true ``x_{t-1}`` (zeros at t = 1)."""
+        self._need_conditional()
         shifted = torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], dim=1)
         out, _ = self(shifted, self.initial_state(z))
         return out
@@ -125,6 +143,7 @@ class SequenceDecoder(nn.Module):
         time steps; every sequence of the batch advances together). Each step runs the LSTM
         layers' own weights through ``torch.lstm_cell`` (the kernel behind ``nn.LSTMCell``), so
         it computes exactly what ``forward`` computes, without its per-call set-up."""
+        self._need_conditional()
         hs = [(h[0], c[0]) for h, c in self.initial_state(z)]
         weights = [(m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0) for m in self.layers]
         w_out = self.out.weight.t()
@@ -139,6 +158,30 @@ class SequenceDecoder(nn.Module):
             out[:, t] = y
         return out
 
+    def _need_conditional(self) -> None:
+        if not self.conditional:
+            raise ValueError("this decoder is unconditioned: it has no previous-value input.")
+
+
+def to_cells(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``(n, t, d)`` -> ``(n, ceil(t / k), k * d)``: k consecutive steps per LSTM step, the
+    tail padded with zeros (the scaled data's mean for standard scaling)."""
+    n, t, d = x.shape
+    pad = (-t) % int(k)
+    if pad:
+        x = torch.nn.functional.pad(x, (0, 0, 0, pad))
+    return x.reshape(n, (t + pad) // int(k), int(k) * d)
+
+
+def from_cells(y: torch.Tensor, t: int, d: int) -> torch.Tensor:
+    """Inverse of :func:`to_cells`: ``(n, s, k * d)`` -> ``(n, t, d)``, the padding dropped."""
+    return y.reshape(y.shape[0], -1, int(d))[:, : int(t)]
+
+
+def auto_steps_per_cell(t: int) -> int:
+    """``steps_per_cell="auto"``: about AUTO_CELLS LSTM steps for any length, ``ceil(t / AUTO_CELLS)``."""
+    return max(1, -(-int(t) // AUTO_CELLS))
+
 
 # ---------------------------------------------------------------------------- detector
 def _sizes(value, name: str) -> list[int]:
@@ -149,8 +192,8 @@ def _sizes(value, name: str) -> list[int]:
 
 
 class Seq2Seq(DeepDetector):
-    """LSTM encoder-decoder autoencoder trained with teacher forcing; the anomaly score is the
-    mean squared reconstruction error of a sequence.
+    """LSTM encoder-decoder autoencoder; the anomaly score is the mean squared reconstruction
+    error of a sequence.
 
     Parameters
     ----------
@@ -164,12 +207,24 @@ class Seq2Seq(DeepDetector):
         (times 2 when bidirectional).
     bidirectional : bool
         Bidirectional encoder (the decoder is always left to right).
-    decode : {"free_running", "teacher_forcing"}
-        How the decoder reconstructs at scoring time (training always uses teacher forcing).
-        ``"free_running"`` (default): the decoder feeds back its own outputs (a loop over time
-        steps, never over sequences), so the reconstruction depends on the code only -- best
-        for sequences of abnormal shape. ``"teacher_forcing"``: one batched LSTM pass fed the
-        true previous values -- sharp on point anomalies (spikes). See the module docstring.
+    conditional : bool
+        False (default): an *unconditioned* decoder (Srivastava et al. 2015) with no input,
+        started from the code; the reconstruction depends on the code alone, and training and
+        scoring are one batched LSTM pass. True: a *conditional* decoder fed the previous value
+        at every step, trained with teacher forcing and scored as ``decode`` says. See the
+        module docstring for the measured trade-offs.
+    decode : {None, "free_running", "teacher_forcing"}
+        Scoring-time decoding of a conditional decoder (an unconditioned one has a single
+        decoding and needs None). None or ``"free_running"``: the decoder feeds back its own
+        outputs (a loop over LSTM steps, never over sequences), so the reconstruction depends
+        on the code only. ``"teacher_forcing"``: one batched LSTM pass fed the true previous
+        values -- sharp on point anomalies (spikes).
+    steps_per_cell : int or "auto"
+        Time steps read (and reconstructed) per LSTM step: ``(n, t, d)`` becomes
+        ``(n, ceil(t / k), k * d)``, the tail padded with zeros that the loss and the scores
+        leave out. It divides the sequential length by k -- the cost of an LSTM. ``"auto"``
+        (default): ``ceil(t / 20)``, about 20 LSTM steps (7 for ECG5000's 140 steps, 1 for
+        sequences of at most 20 steps). The fitted value is ``steps_per_cell_``.
     epochs, batch_size, lr, optimizer, weight_decay : training settings (see
         :func:`genad.nn.training.train`).
     validation_fraction : float
@@ -191,6 +246,10 @@ class Seq2Seq(DeepDetector):
     ----------
     encoder_ : SequenceEncoder
     decoder_ : SequenceDecoder
+    conditional_ : bool
+        The decoder kind fitted.
+    steps_per_cell_ : int
+        The resolved ``steps_per_cell`` (the networks' input is ``steps_per_cell_ * d`` wide).
     history_ : dict of per-epoch lists
     decision_scores_, threshold_, calibration_scores_ : see :class:`genad.base.Detector`
 
@@ -200,6 +259,7 @@ class Seq2Seq(DeepDetector):
     >>> det = Seq2Seq(hidden=[32], epochs=30, random_state=0).fit(X_train)  # (n, t, d)  # doctest: +SKIP
     >>> det.decision_function(X_test)                                         # doctest: +SKIP
     >>> det.step_errors(X_test)   # (n, t): where in each sequence the error is  # doctest: +SKIP
+    >>> spikes = Seq2Seq(conditional=True, decode="teacher_forcing", steps_per_cell=1)  # doctest: +SKIP
     """
 
     _fast_params = {"hidden": [8], "epochs": 2, "batch_size": 64, "patience": None}
@@ -218,7 +278,9 @@ class Seq2Seq(DeepDetector):
         decoder_hidden=None,
         latent_dim=None,
         bidirectional=False,
-        decode="free_running",
+        conditional=False,
+        decode=None,
+        steps_per_cell="auto",
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -238,7 +300,9 @@ class Seq2Seq(DeepDetector):
         self.decoder_hidden = decoder_hidden
         self.latent_dim = latent_dim
         self.bidirectional = bidirectional
+        self.conditional = conditional
         self.decode = decode
+        self.steps_per_cell = steps_per_cell
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -268,8 +332,32 @@ class Seq2Seq(DeepDetector):
         self._check_params()
 
     def _check_params(self) -> None:
-        if self.decode not in DECODE_MODES:
-            raise ValueError(f"decode must be one of {DECODE_MODES}; got {self.decode!r}.")
+        if not isinstance(self.conditional, (bool, np.bool_)):
+            raise ValueError(f"conditional must be True or False; got {self.conditional!r}.")
+        self._decode_mode(bool(self.conditional))
+        k = self.steps_per_cell
+        if not (k == "auto" or (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1)):
+            raise ValueError(f"steps_per_cell must be a positive integer or 'auto'; got {k!r}.")
+
+    def _decode_mode(self, conditional: bool, decode=None) -> str:
+        """The decoding to score with: "unconditioned", "free_running" or "teacher_forcing"."""
+        mode = self.decode if decode is None else decode
+        if not conditional:
+            if mode is not None:
+                raise ValueError(
+                    f"decode={mode!r} applies to a conditional decoder only (conditional=True); an "
+                    "unconditioned decoder has one decoding: leave decode=None."
+                )
+            return "unconditioned"
+        mode = "free_running" if mode is None else mode
+        if mode not in DECODE_MODES:
+            raise ValueError(f"decode must be one of {DECODE_MODES} (or None); got {mode!r}.")
+        return mode
+
+    def _resolve_steps_per_cell(self) -> int:
+        t, _ = self._seq_shape()
+        k = auto_steps_per_cell(t) if self.steps_per_cell == "auto" else int(self.steps_per_cell)
+        return min(k, t)
 
     def _seq_shape(self) -> tuple[int, int]:
         shape = tuple(self.input_shape_)
@@ -307,33 +395,43 @@ class Seq2Seq(DeepDetector):
     # ------------------------------------------------------------ DeepDetector hooks
     def _build_networks(self) -> None:
         _, d = self._seq_shape()
-        ld = self._latent_dim()
-        self.encoder_ = SequenceEncoder(d, self._encoder_hidden(), ld, bool(self.bidirectional))
-        self.decoder_ = SequenceDecoder(d, self._decoder_hidden(), ld)
+        ld, k = self._latent_dim(), int(self.steps_per_cell_)
+        self.encoder_ = SequenceEncoder(k * d, self._encoder_hidden(), ld, bool(self.bidirectional))
+        self.decoder_ = SequenceDecoder(k * d, self._decoder_hidden(), ld, bool(self.conditional_))
 
     def _steps(self):
         enc, dec = self.encoder_, self.decoder_
+        train_mode = "teacher_forcing" if self.conditional_ else "unconditioned"
 
         def loss(x):
-            # L = 1/(n T d) sum || x_t - x^_t ||^2, decoder fed x_{t-1} (teacher forcing)
-            return torch.nn.functional.mse_loss(dec.teacher_forcing(enc(x), x), x)
+            # L = 1/(n T d) sum || x_t - x^_t ||^2 over the real steps (padding excluded); a
+            # conditional decoder is fed x_{t-1} (teacher forcing), an unconditioned one z
+            return torch.nn.functional.mse_loss(self._reconstruct_tensor(x, train_mode), x)
 
         return [Step("reconstruction", [enc, dec], loss)]
 
-    def _reconstruct_tensor(self, x: torch.Tensor, decode: str | None = None) -> torch.Tensor:
-        mode = self.decode if decode is None else decode
-        if mode not in DECODE_MODES:
-            raise ValueError(f"decode must be one of {DECODE_MODES}; got {mode!r}.")
-        z = self.encoder_(x)
-        if mode == "teacher_forcing":
-            return self.decoder_.teacher_forcing(z, x)
-        return self.decoder_.free_running(z, x.shape[1], x.shape[2])
+    def _reconstruct_tensor(self, x: torch.Tensor, mode: str) -> torch.Tensor:
+        """Reconstruct scaled sequences ``(n, t, d)`` with a resolved decoding ``mode``
+        ("unconditioned", "free_running" or "teacher_forcing", see ``_decode_mode``)."""
+        n, t, d = x.shape
+        cells = to_cells(x, self.steps_per_cell_)
+        z = self.encoder_(cells)
+        if mode == "unconditioned":
+            out = self.decoder_.unconditioned(z, cells.shape[1])
+        elif mode == "teacher_forcing":
+            out = self.decoder_.teacher_forcing(z, cells)
+        else:
+            out = self.decoder_.free_running(z, cells.shape[1], cells.shape[2])
+        return from_cells(out, t, d)
 
     def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self._reconstruct_tensor(x)).pow(2).mean(dim=(1, 2))
+        rec = self._reconstruct_tensor(x, self._decode_mode(self.conditional_))
+        return (x - rec).pow(2).mean(dim=(1, 2))
 
     def _fit(self, X: np.ndarray) -> None:
         self._check_params()
+        self.conditional_ = bool(self.conditional)
+        self.steps_per_cell_ = self._resolve_steps_per_cell()
         super()._fit(self._as_sequences(X))
 
     def _score(self, X: np.ndarray) -> np.ndarray:
@@ -347,7 +445,8 @@ class Seq2Seq(DeepDetector):
         """Reconstructions of ``X`` in the input's units and shape (``decode`` overrides the
         detector's setting for this call)."""
         Xs = self._scaled_sequences(X)
-        rec = self._forward_batched(lambda x: self._reconstruct_tensor(x, decode), Xs)
+        mode = self._decode_mode(self.conditional_, decode)
+        rec = self._forward_batched(lambda x: self._reconstruct_tensor(x, mode), Xs)
         return self.scaler_.inverse_transform(self._from_sequences(rec))
 
     def _from_sequences(self, S: np.ndarray) -> np.ndarray:
@@ -361,7 +460,8 @@ class Seq2Seq(DeepDetector):
         """Squared reconstruction error per time step ``(n, t)`` (mean over features), in the
         scaled space the model was trained in: where in a sequence the anomaly is."""
         Xs = self._scaled_sequences(X)
-        rec = self._forward_batched(lambda x: self._reconstruct_tensor(x, decode), Xs)
+        mode = self._decode_mode(self.conditional_, decode)
+        rec = self._forward_batched(lambda x: self._reconstruct_tensor(x, mode), Xs)
         return ((Xs - rec) ** 2).mean(axis=2)
 
 
