@@ -60,7 +60,7 @@ __all__ = ["Seq2Seq", "SequenceEncoder", "SequenceDecoder"]
 
 DECODE_MODES = ("free_running", "teacher_forcing")
 #: ``steps_per_cell="auto"`` aims at this many LSTM steps per sequence
-AUTO_CELLS = 20
+AUTO_CELLS = 10
 
 
 # ---------------------------------------------------------------------------- networks
@@ -223,8 +223,8 @@ class Seq2Seq(DeepDetector):
         Time steps read (and reconstructed) per LSTM step: ``(n, t, d)`` becomes
         ``(n, ceil(t / k), k * d)``, the tail padded with zeros that the loss and the scores
         leave out. It divides the sequential length by k -- the cost of an LSTM. ``"auto"``
-        (default): ``ceil(t / 20)``, about 20 LSTM steps (7 for ECG5000's 140 steps, 1 for
-        sequences of at most 20 steps). The fitted value is ``steps_per_cell_``.
+        (default): ``ceil(t / 10)``, about 10 LSTM steps (14 for ECG5000's 140 steps, 4 for
+        NAB windows of 32, 2 for KDD rows of 18 features, 1 for at most 10 steps). The fitted value is ``steps_per_cell_``.
     epochs, batch_size, lr, optimizer, weight_decay : training settings (see
         :func:`genad.nn.training.train`).
     validation_fraction : float
