@@ -6,7 +6,7 @@ ECG5000-shaped sequences (140 steps, 1 feature): Seq2Seq with the network of run
 = 14), with 1 and 7 time steps per LSTM step, with a conditional decoder (teacher forcing /
 free running) at 1 and 14 steps per LSTM step, with the FF12 report's smaller network (encoder 10,
 decoder 20), with torch's oneDNN (mkldnn) kernels switched off, and with other CPU scoring
-batch sizes; the dense ``genad.AutoEncoder`` has the network of run_ecg5000.py.
+batch sizes than the default rule (``Seq2Seq.cpu_score_cells``); the dense ``genad.AutoEncoder`` has the network of run_ecg5000.py.
 
 FF12-shaped rows (KDD, 18 features read as 18 steps of one feature): Seq2Seq with the FF12
 report's network (encoder LSTM 10, decoder 20) at its defaults (``steps_per_cell="auto"`` = 2)
@@ -14,8 +14,8 @@ and with a conditional decoder, one step per LSTM step, vs AutoEncoder [15, 7] -
 
 Models are fitted briefly (2 epochs; 1 epoch on 5,000 KDD rows) -- the time depends on the
 network sizes, not on how well they are trained -- then ``decision_function`` (the full public
-path: validation, scaling, batched scoring) is timed on 5,000 sequences; the median of 7
-repeats, interleaved, is reported per 1,000 sequences, and as a ratio to the AutoEncoder timed
+path: validation, scaling, batched scoring) is timed on 5,000 sequences; the median of 15
+repeats, interleaved (each round in a new random order), is reported per 1,000 sequences, and as a ratio to the AutoEncoder timed
 on the same data in the same loop.
 
     PYTHONPATH=src:benchmarks/seq python benchmarks/seq/run_speed.py
@@ -34,7 +34,7 @@ from run_ecg5000 import DENSE, SEQ2SEQ
 from genad import Seq2Seq
 from genad.datasets import load
 
-N, REPEATS = 5000, 7
+N, REPEATS = 5000, 15
 #: the FF12 report's smaller network (encoder LSTM 10, decoder LSTM 20)
 SMALL = dict(hidden=[10], decoder_hidden=[20])
 FF12_DENSE = dict(hidden=[15, 7], latent_dim=2, preprocessing="minmax")
@@ -102,7 +102,8 @@ def main():
            for d in ("teacher_forcing", "free_running")},
         "Seq2Seq (defaults), oneDNN off": _no_mkldnn(default),
         "Seq2Seq uncond k=1, oneDNN off": _no_mkldnn(score(seq["Seq2Seq uncond k=1"])),
-        **{f"Seq2Seq (defaults), score batch {b}": _batch(b, default) for b in (64, 1024, N)},
+        **{f"Seq2Seq (defaults), score batch {b}": _batch(b, default) for b in (64, 256, 1024, N)},
+        **{f"Seq2Seq uncond k=1, score batch {b}": _batch(b, score(seq["Seq2Seq uncond k=1"])) for b in (1024, N)},
         ae_name: lambda: ae.decision_function(X[..., 0]),
     }
     ff_fns = {
@@ -115,11 +116,12 @@ def main():
     for f in fns.values():  # warm up
         f()
     times = {k: [] for k in fns}
-    for _ in range(REPEATS):
-        for k, f in fns.items():
+    names = list(fns)
+    for _ in range(REPEATS):  # every round in a new random order: no model always runs first
+        for i in rng.permutation(len(names)):
             t = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t)
+            fns[names[i]]()
+            times[names[i]].append(time.perf_counter() - t)
     ms = {k: 1000.0 * float(np.median(v)) * 1000 / N for k, v in times.items()}
     ratios = {k: ms[k] / ms[ae_name] for k in ecg_fns if k != ae_name}
     ratios.update({k: ms[k] / ms["FF12 " + ae_name] for k in ff_fns if k != "FF12 " + ae_name})
@@ -130,6 +132,8 @@ def main():
         "seq2seq_params": SEQ2SEQ, "seq2seq_small_params": SMALL, "dense_params": DENSE,
         "ff12_dense_params": FF12_DENSE, "dense_model": ae_name,
         "steps_per_cell": {k: d.steps_per_cell_ for k, d in seq.items()},
+        "score_batch_size": {k: d.score_batch_size for k, d in seq.items()},
+        "ff12_score_batch_size": ff_seq.score_batch_size,
         "ff12_steps_per_cell": ff_seq.steps_per_cell_,
         "ms_per_1000": ms, "ratio_to_dense": ratios,
         "parameters": {**{k: d.n_parameters() for k, d in seq.items()}, ae_name: ae.n_parameters(),

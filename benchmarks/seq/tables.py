@@ -55,13 +55,13 @@ def speed():
     d = load("speed.json")
     if not d:
         return
-    print(f"### Inference speed ({d['written']}, torch threads {d['torch_threads']})\n\n"
-          f"| model | ms per 1,000 sequences | ratio to {d['dense_model']} on the same data | parameters |\n|---|---|---|---|")
+    print(f"### Inference speed ({d['written']}, torch threads {d['torch_threads']}, median of {d['repeats']})\n\n"
+          f"| model | ms per 1,000 sequences | ratio to {d['dense_model']} on the same data |\n|---|---|---|")
     for k, v in d["ms_per_1000"].items():
-        base = k.split(" cond ")[0].split(",")[0]
-        params = d["parameters"].get(k, d["parameters"].get(base, d["parameters"].get(base + " cond", "")))
-        print(f"| {k} | {v:.2f} | {d['ratio_to_dense'].get(k, 1.0):.1f}x | {params} |")
+        print(f"| {k} | {v:.2f} | {d['ratio_to_dense'].get(k, 1.0):.1f}x |")
     print(f"\nsteps_per_cell: {d['steps_per_cell']}; FF12 defaults: {d['ff12_steps_per_cell']}\n")
+    print(f"CPU scoring batch (default rule): {d['score_batch_size']}; FF12 defaults: {d['ff12_score_batch_size']}\n")
+    print("parameters: " + ", ".join(f"{k} {v}" for k, v in d["parameters"].items()) + "\n")
 
 
 def nab(name="nab.json"):

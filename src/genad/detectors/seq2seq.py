@@ -1,6 +1,7 @@
 """Seq2Seq: an LSTM encoder-decoder autoencoder for sequences (Sutskever et al. 2014; for
 anomaly detection Malhotra et al. 2016, "LSTM-based encoder-decoder for multi-sensor anomaly
-detection").
+detection"; the unconditioned decoder of Srivastava et al. 2015, "Unsupervised learning of
+video representations using LSTMs").
 
 An LSTM encoder reads a sequence ``x_1 .. x_T`` (each ``x_t`` in R^d) and its final state is
 squeezed into a code::
@@ -12,39 +13,60 @@ The code sets the decoder's initial state (one linear map per decoder layer)::
 
     (h_0, c_0) = (tanh(W_h z + b_h), W_c z + b_c)
 
-and the decoder reconstructs the sequence one step ahead with *teacher forcing*: its input at
-step t is the true previous value (a zero start token at t = 1)::
+and the decoder reconstructs the sequence; the training loss and the anomaly score are the mean
+squared reconstruction error ``L(x) = 1/(T d) sum_t || x_t - x^_t ||^2``.
 
-    x^_t = W_o LSTM_dec(x_{t-1} | state_{t-1})  ,   x_0 = 0
-    L(x) = 1/(T d) sum_t || x_t - x^_t ||^2         (training loss and anomaly score)
+Decoders
+--------
+*Unconditioned* (``conditional=False``, the default): the decoder has no input (a zero at
+every step), so the reconstruction comes from the code alone::
 
-With teacher forcing the whole decoder runs as one batched LSTM pass. At scoring time the
-decoder can instead run *free* (``decode="free_running"``): its input at step t is its own
-previous output ``x^_{t-1}``; that is a loop over the T time steps (never over sequences).
+    x^_t = W_o LSTM_dec(0 | state_{t-1})
 
-Which decoding to score with
-----------------------------
-The default is ``decode="free_running"``: the reconstruction then comes from the code alone,
-so the score says how well the compressed sequence explains the whole sequence -- what an
-autoencoder is for. With teacher forcing the decoder sees the true previous value at every
-step and can largely predict one step ahead from it, so a sequence whose overall *shape* is
-abnormal but locally smooth is reconstructed well. Measured (benchmarks/seq/README.md):
-ECG5000 ROC-AUC 0.971 free running vs 0.912 teacher forcing (mean of 3 seeds); FF12 KDD rows
-0.962 vs 0.967 (3 seeds); NAB window ROC-AUC 0.616 vs 0.602 (mean over 53 series). The price: free running scores about 1.6x slower on
-a CPU (a loop over the T time steps -- never over sequences -- instead of one batched pass).
-``decode="teacher_forcing"`` (one batched LSTM pass, the setting of training) is the better
-choice for isolated point anomalies (spikes), which it pins to the step where they happen
-(see :meth:`Seq2Seq.step_errors`); a free-running decoder smooths over them.
+Training and scoring are the same single batched LSTM pass -- no loop over time steps in
+Python. *Conditional* (``conditional=True``): the decoder's input at step t is the previous
+value. It is trained with *teacher forcing* (the true ``x_{t-1}``, a zero start token at
+t = 1; one batched pass) and scored as ``decode`` says: ``"teacher_forcing"`` (one batched
+pass), or ``"free_running"`` (the default for a conditional decoder: its own previous output
+``x^_{t-1}``, a loop over the LSTM steps -- never over sequences).
 
-``decode`` is read at scoring time, so it can be switched on a fitted model
+Several time steps per LSTM step
+--------------------------------
+An LSTM must run its steps one after another, and that sequential length is its cost.
+``steps_per_cell=k`` reads k consecutive time steps as one LSTM input, ``(n, t, d)`` ->
+``(n, ceil(t / k), k d)`` (the tail padded with zeros that neither the loss nor the score
+count), and the decoder emits k steps per LSTM step; ``step_errors`` and ``reconstruct`` map
+back to ``(n, t)`` and ``(n, t, d)``. ``"auto"`` (default) takes ``k = ceil(t / 10)``: about
+10 LSTM steps whatever the length.
+
+Which setting
+-------------
+Measured (benchmarks/seq/README.md, mean of 3 seeds unless said): on ECG5000 beats of 140
+steps the default (unconditioned, 14 steps per LSTM step) has ROC-AUC 0.991 (7 steps: 0.991,
+4: 0.988, 1: 0.958; the dense ``genad.AutoEncoder`` 0.984); a conditional decoder with one
+step per LSTM step scores 0.971 free running and 0.912 with teacher forcing (teacher forcing
+is a one-step-ahead predictor in disguise: a sequence of abnormal *shape* but locally smooth
+is reconstructed well). On NAB windows (53 series, one seed) the unconditioned decoder has
+window ROC-AUC 0.623 (4 steps per LSTM step, the default there) and 0.621 (2), the conditional
+one 0.616 free running and 0.602 teacher forcing. Scoring speed on a CPU: see the README; the
+default scores ECG5000-shaped sequences at a small multiple of the dense autoencoder's time,
+a one-step-per-LSTM-step model at about 100x.
+
+``conditional=True, decode="teacher_forcing", steps_per_cell=1`` is the choice for isolated
+point anomalies (spikes), which it pins to the step where they happen (see
+:meth:`Seq2Seq.step_errors`); an unconditioned or free-running decoder smooths over them.
+``decode`` is read at scoring time, so a conditional model can switch it after fitting
 (``det.set_params(decode="teacher_forcing")``); ``threshold_`` and the p-values keep referring
 to the decoding used during ``fit`` -- refit, or move the threshold with ``set_threshold``.
+``conditional`` and ``steps_per_cell`` shape the networks: they take effect at the next
+``fit`` (the fitted values are ``conditional_`` and ``steps_per_cell_``).
 
 Rows and images as sequences
 ----------------------------
 2-D input ``(n, d)`` is read as ``n`` sequences of ``d`` steps with one feature each
 (``(n, d, 1)``), after the usual per-column scaling -- the FF12 report's "Seq2Seq on KDD rows".
-Images ``(n, c, h, w)`` are read one pixel row per step: ``(n, h, c * w)``.
+Images ``(n, c, h, w)`` are read one pixel row per step: ``(n, h, c * w)``. ``steps_per_cell``
+then groups these steps as above.
 """
 
 from __future__ import annotations
@@ -263,14 +285,22 @@ class Seq2Seq(DeepDetector):
     """
 
     _fast_params = {"hidden": [8], "epochs": 2, "batch_size": 64, "patience": None}
-    #: sequences per scoring batch on the CPU: an LSTM step on a few hundred sequences keeps its
-    #: gates in cache, about twice as fast per sequence as one huge batch (measured on a 2-core
-    #: CPU); on a GPU a large batch is best.
-    cpu_score_batch_size = 256
+    #: CPU scoring batches hold about this many (sequence x LSTM step) pairs: long sequences
+    #: score in batches of a few hundred, whose LSTM gates stay in cache; short ones (few LSTM
+    #: steps) in large batches that spread each kernel call's fixed cost (measured in
+    #: benchmarks/seq/run_speed.py); on a GPU a large batch is best.
+    cpu_score_cells = 32768
+    #: fixed sequences per CPU scoring batch instead of the rule above (None: the rule)
+    cpu_score_batch_size: int | None = None
 
     @property
     def score_batch_size(self) -> int:
-        return self.cpu_score_batch_size if self._device().type == "cpu" else 65536
+        if self._device().type != "cpu":
+            return 65536
+        if self.cpu_score_batch_size is not None:
+            return int(self.cpu_score_batch_size)
+        cells = -(-self._seq_shape()[0] // int(self.steps_per_cell_))
+        return int(min(4096, max(256, self.cpu_score_cells // cells)))
 
     def __init__(
         self,
