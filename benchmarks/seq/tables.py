@@ -1,12 +1,15 @@
 """Print the README's tables (markdown) from the result files in results/.
 
-    python benchmarks/seq/tables.py
+    python benchmarks/seq/tables.py            # add --quick for the *_quick.json files
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+import numpy as np
 
 R = Path(__file__).resolve().parent / "results"
 
@@ -16,44 +19,49 @@ def load(name):
     return json.loads(p.read_text()) if p.exists() else None
 
 
-def ecg():
-    d = load("ecg5000.json")
-    if not d:
-        return
-    print(f"### ECG5000 ({d['written']})\n\n| model | mean ROC-AUC (3 seeds) | std | per seed |\n|---|---|---|---|")
-    for k, v in d["mean_roc_auc"].items():
-        if k.startswith("Seq2Seq"):
-            key = "roc_auc_" + k.split()[1]
-            seeds = [r[key] for r in d["runs"] if r["model"] == "Seq2Seq"]
-        else:
-            seeds = [r["roc_auc"] for r in d["runs"] if r["model"] == k]
-        print(f"| {k} | {v:.4f} | {d['std_roc_auc'][k]:.4f} | {', '.join(f'{s:.4f}' for s in seeds)} |")
-    fit = [r["fit_s"] for r in d["runs"] if r["model"] == "Seq2Seq"]
-    print(f"\nSeq2Seq fit time per seed: {', '.join(f'{s:.0f}' for s in fit)} s\n")
+def _models_table(d, reference=None):
+    ref_head, ref_sep = (" reference |", "---|") if reference is not None else ("", "")
+    n = len(d["seeds"])
+    print(f"| model | mean ROC-AUC ({n} seeds) | std | per seed | mean fit s |{ref_head}\n|---|---|---|---|---|{ref_sep}")
+    for m, v in d["mean_roc_auc"].items():
+        rs = [r for r in d["runs"] if r["model"] == m]
+        ref = f" {reference} |" if reference is not None else ""
+        seeds = ", ".join(f"{r['roc_auc']:.4f}" for r in rs)
+        print(f"| {m} | {v:.4f} | {d['std_roc_auc'][m]:.4f} | {seeds} | "
+              f"{np.mean([r['fit_s'] for r in rs]):.0f} |{ref}")
 
 
-def ff12():
-    d = load("ff12.json")
+def ecg(name="ecg5000.json"):
+    d = load(name)
     if not d:
         return
-    print(f"### FF12 KDD rows as sequences ({d['written']})\n\n| decoding | mean ROC-AUC (3 seeds) | std | per seed | reference |\n|---|---|---|---|---|")
-    for k, v in d["mean_roc_auc"].items():
-        seeds = [r[f"roc_auc_{k}"] for r in d["runs"]]
-        print(f"| {k} | {v:.4f} | {d['std_roc_auc'][k]:.4f} | {', '.join(f'{s:.4f}' for s in seeds)} | 0.919 |")
-    fits = ", ".join(f"{r['fit_s']:.0f}" for r in d["runs"])
-    eps = ", ".join(str(r["epochs_run"]) for r in d["runs"])
-    print(f"\nfit time per seed: {fits} s; epochs run: {eps}\n")
+    print(f"### ECG5000 ({name}, {d['written']})\n")
+    _models_table(d)
+    eps = sorted({r["epochs_run"] for r in d["runs"] if "epochs_run" in r})
+    print(f"\nSeq2Seq epochs run: {eps} (of {d['seq2seq_params']['epochs']})\n")
+
+
+def ff12(name="ff12.json"):
+    d = load(name)
+    if not d:
+        return
+    print(f"### FF12 KDD rows as sequences ({name}, {d['written']})\n")
+    _models_table(d, reference=d["reference"]["FF12 report Seq2Seq ROC-AUC"])
+    eps = sorted({r["epochs_run"] for r in d["runs"]})
+    print(f"\nepochs run: {eps} (of {d['params']['epochs']})\n")
 
 
 def speed():
     d = load("speed.json")
     if not d:
         return
-    print(f"### Inference speed ({d['written']}, torch threads {d['torch_threads']})\n\n| model | ms per 1,000 sequences | ratio to {d['dense_model']} |\n|---|---|---|")
+    print(f"### Inference speed ({d['written']}, torch threads {d['torch_threads']}, median of {d['repeats']})\n\n"
+          f"| model | ms per 1,000 sequences | ratio to {d['dense_model']} on the same data |\n|---|---|---|")
     for k, v in d["ms_per_1000"].items():
         print(f"| {k} | {v:.2f} | {d['ratio_to_dense'].get(k, 1.0):.1f}x |")
-    print(f"\nparameters: Seq2Seq {d['seq2seq_parameters']}, Seq2Seq[10/20] {d.get('seq2seq_small_parameters')}, "
-          f"dense {d['dense_parameters']}\n")
+    print(f"\nsteps_per_cell: {d['steps_per_cell']}; FF12 defaults: {d['ff12_steps_per_cell']}\n")
+    print(f"CPU scoring batch (default rule): {d['score_batch_size']}; FF12 defaults: {d['ff12_score_batch_size']}\n")
+    print("parameters: " + ", ".join(f"{k} {v}" for k, v in d["parameters"].items()) + "\n")
 
 
 def nab(name="nab.json"):
@@ -80,7 +88,8 @@ def nab(name="nab.json"):
 
 
 if __name__ == "__main__":
-    ecg()
-    ff12()
+    quick = "--quick" in sys.argv
+    ecg("ecg5000_quick.json" if quick else "ecg5000.json")
+    ff12("ff12_quick.json" if quick else "ff12.json")
     speed()
-    nab()
+    nab("nab_quick.json" if quick else "nab.json")

@@ -1,4 +1,5 @@
-"""Seq2Seq: planted anomalous sequences, both decoders, rows as sequences, save/load, options."""
+"""Seq2Seq: planted anomalous sequences, conditional and unconditioned decoders, several time
+steps per LSTM step, rows as sequences, save/load, options."""
 
 import numpy as np
 import pytest
@@ -32,7 +33,16 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     torch.set_num_threads(1)
-    return Seq2Seq(hidden=[16], epochs=25, batch_size=32, decode="teacher_forcing", random_state=0).fit(data[0])
+    return Seq2Seq(hidden=[16], epochs=25, batch_size=32, conditional=True, decode="teacher_forcing",
+                   steps_per_cell=1, random_state=0).fit(data[0])
+
+
+@pytest.fixture(scope="module")
+def uncond(data):
+    torch.set_num_threads(1)
+    # lr 3e-3: at 1e-3 this small network sits on its starting plateau long enough for early
+    # stopping (patience 5) to end the run
+    return Seq2Seq(hidden=[16], epochs=50, batch_size=32, lr=3e-3, random_state=0).fit(data[0])
 
 
 def _auc(normal_scores, anomaly_scores):
@@ -51,7 +61,9 @@ def test_planted_spikes_and_phase_breaks_detected(fitted, data):
 
 def test_free_running_decoding_works(fitted, data):
     _, normal, spike, brk = data
-    assert Seq2Seq().decode == "free_running"  # the documented default
+    # the documented defaults: unconditioned decoder; decode (for conditional ones) None
+    assert (Seq2Seq().conditional, Seq2Seq().decode, Seq2Seq().steps_per_cell) == (False, None, "auto")
+    assert Seq2Seq(conditional=True)._decode_mode(True) == "free_running"
     fr = clone(fitted).set_params(decode="free_running")
     # same weights, other decoding: copy the fitted state instead of retraining
     fr.__dict__.update({k: v for k, v in vars(fitted).items() if k.endswith("_")})
@@ -90,7 +102,7 @@ def test_two_d_rows_read_as_sequences():
     X = (a * np.sin(np.arange(12.0)) + b + 0.05 * rng.normal(size=(350, 12))).astype(np.float32)
     det = Seq2Seq(hidden=[16], epochs=30, batch_size=32, lr=0.01, random_state=0).fit(X[:250])
     assert det.input_shape_ == (12,)
-    assert det.encoder_.layers[0].input_size == 1  # one feature per step
+    assert det.steps_per_cell_ == 2 and det.encoder_.layers[0].input_size == 2  # 2 columns per LSTM step
     out = X[300:].copy()
     out[np.arange(50), rng.integers(0, 12, 50)] += 3.0 * X.std(axis=0).mean()  # one odd column
     assert _auc(det.decision_function(X[250:300]), det.decision_function(out)) > 0.9
@@ -139,7 +151,11 @@ def test_same_seed_same_scores(data):
 
 
 @pytest.mark.parametrize("params, X, msg", [
-    ({"decode": "greedy"}, np.zeros((20, 5, 1)), "decode must be one of"),
+    ({"decode": "greedy", "conditional": True}, np.zeros((20, 5, 1)), "decode must be one of"),
+    ({"decode": "teacher_forcing"}, np.zeros((20, 5, 1)), "applies to a conditional decoder only"),
+    ({"conditional": "yes"}, np.zeros((20, 5, 1)), "conditional must be True or False"),
+    ({"steps_per_cell": 0}, np.zeros((20, 5, 1)), "steps_per_cell must be a positive integer or 'auto'"),
+    ({"steps_per_cell": "big"}, np.zeros((20, 5, 1)), "steps_per_cell must be a positive integer or 'auto'"),
     ({"hidden": [0]}, np.zeros((20, 5, 1)), "hidden must be a positive integer"),
     ({"latent_dim": 0}, np.zeros((20, 5, 1)), "latent_dim must be a positive integer"),
     ({}, np.zeros((20, 1, 3, 3, 2)), "5 dimensions"),
@@ -186,3 +202,93 @@ def test_free_running_matches_step_by_step_forward():
         y1, st = dec(torch.zeros(7, 1, 2), dec.initial_state(z))
         y2, _ = dec(x[:, :1], st)
         np.testing.assert_allclose(tf[:, :2].numpy(), torch.cat([y1, y2], 1).numpy(), atol=1e-6)
+
+
+# ------------------------------------------------------------ unconditioned decoder, cells
+def test_unconditioned_decoder_learns_and_detects(uncond, data):
+    _, normal, spike, brk = data
+    assert uncond.conditional_ is False and uncond.steps_per_cell_ == 4  # auto: ceil(40 / 10)
+    assert uncond.decoder_.layers[0].input_size == 1  # no input: a single zero feature
+    assert uncond.encoder_.layers[0].input_size == 4  # 4 time steps per LSTM step
+    s0 = uncond.decision_function(normal)
+    # standard-scaled sines have variance ~1 (the error of predicting the mean, or of an
+    # untrained network): reconstructing from the code alone must do far better
+    assert s0.mean() < 0.3
+    assert _auc(s0, uncond.decision_function(brk)) > 0.9
+    assert _auc(s0, uncond.decision_function(spike)) > 0.9
+    with pytest.raises(ValueError, match="applies to a conditional decoder only"):
+        uncond.reconstruct(normal[:2], decode="teacher_forcing")
+
+
+def test_unconditioned_beats_free_running_conditional_on_shapes(uncond, fitted, data):
+    """The unconditioned decoder (trained as it scores) separates phase breaks at least about
+    as well as a conditional decoder run free at scoring time (a train/score mismatch)."""
+    _, normal, _, brk = data
+    fr = lambda X: fitted.reconstruct(X, decode="free_running")  # noqa: E731
+    err = lambda X: ((fr(X) - X) ** 2).mean(axis=(1, 2))  # noqa: E731
+    auc_fr = _auc(err(normal), err(brk))
+    auc_un = _auc(uncond.decision_function(normal), uncond.decision_function(brk))
+    assert auc_un >= auc_fr - 0.02
+
+
+def test_cells_pad_and_map_back():
+    from genad.detectors.seq2seq import auto_steps_per_cell, from_cells, to_cells
+
+    x = torch.arange(3 * 10 * 2, dtype=torch.float32).reshape(3, 10, 2)
+    c = to_cells(x, 4)
+    assert c.shape == (3, 3, 8)  # ceil(10 / 4) cells of 4 steps x 2 features
+    np.testing.assert_array_equal(c[1, 1].numpy(), x[1, 4:8].reshape(-1).numpy())
+    np.testing.assert_array_equal(c[2, 2, 4:].numpy(), np.zeros(4))  # the padded tail
+    np.testing.assert_array_equal(from_cells(c, 10, 2).numpy(), x.numpy())
+    np.testing.assert_array_equal(to_cells(x, 1).numpy(), x.numpy())
+    assert [auto_steps_per_cell(t) for t in (2, 10, 11, 18, 21, 32, 140)] == [1, 1, 2, 2, 3, 4, 14]
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_cells_with_padding_score_real_steps_only(data, conditional, tmp_path):
+    train, normal = data[0][:150], data[1][:20]
+    det = Seq2Seq(hidden=[8], epochs=3, steps_per_cell=3, conditional=conditional, random_state=0).fit(train)
+    assert det.steps_per_cell_ == 3 and det.encoder_.layers[0].input_size == 3  # 40 = 13 * 3 + 1
+    err = det.step_errors(normal)
+    assert err.shape == (20, 40)
+    assert det.reconstruct(normal).shape == (20, 40, 1)
+    # the score is the mean error over the 40 real steps: the 2 padded steps do not count
+    np.testing.assert_allclose(det.decision_function(normal), err.mean(axis=1), rtol=1e-5)
+    # the fitted cell size is used, whatever the parameter says later; save/load keeps it
+    before = det.decision_function(normal)
+    det.set_params(steps_per_cell=5)
+    np.testing.assert_array_equal(det.decision_function(normal), before)
+    det.save(tmp_path / "m.genad")
+    loaded = genad.load(tmp_path / "m.genad")
+    assert (loaded.steps_per_cell_, loaded.conditional_) == (3, conditional)
+    np.testing.assert_array_equal(loaded.decision_function(normal), before)
+
+
+def test_steps_per_cell_auto_and_clipped():
+    rng = np.random.default_rng(0)
+    ecg_like = rng.normal(size=(40, 140, 1)).astype(np.float32)
+    assert Seq2Seq(hidden=[4], epochs=1, random_state=0).fit(ecg_like).steps_per_cell_ == 14
+    rows = rng.normal(size=(40, 6)).astype(np.float32)
+    assert Seq2Seq(hidden=[4], epochs=1, random_state=0).fit(rows).steps_per_cell_ == 1
+    big = Seq2Seq(hidden=[4], epochs=1, steps_per_cell=50, random_state=0).fit(rows)
+    assert big.steps_per_cell_ == 6 and big.step_errors(rows[:3]).shape == (3, 6)
+
+
+def test_unconditioned_decoder_is_one_batched_pass():
+    """The unconditioned decoder equals the LSTM stepped one step at a time from the code's
+    state with zero input, and it has no teacher-forcing / free-running path."""
+    from genad.detectors.seq2seq import SequenceDecoder
+
+    torch.manual_seed(0)
+    dec = SequenceDecoder(3, [6, 5], 4, conditional=False).eval()
+    z = torch.randn(7, 4)
+    with torch.inference_mode():
+        states, outs = dec.initial_state(z), []
+        for _ in range(9):
+            y, states = dec(torch.zeros(7, 1, 1), states)
+            outs.append(y)
+        np.testing.assert_allclose(dec.unconditioned(z, 9).numpy(), torch.cat(outs, 1).numpy(), atol=1e-6)
+        with pytest.raises(ValueError, match="unconditioned"):
+            dec.teacher_forcing(z, torch.zeros(7, 9, 3))
+        with pytest.raises(ValueError, match="conditional"):
+            SequenceDecoder(3, [6], 4).unconditioned(z, 9)
