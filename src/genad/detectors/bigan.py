@@ -60,8 +60,11 @@ class BiGAN(_GANDetector):
         Dropout in the (tabular) discriminators (0.2, as in EGBAD's KDD model).
     hidden, latent_dim, out_activation, base_channels, preprocessing :
         as in :class:`genad.ADGAN`; the encoder uses ``hidden``, the generator mirrors it.
-    epochs, batch_size, lr, optimizer, weight_decay, validation_fraction, patience, device,
-    random_state, verbose, callbacks, contamination :
+    validation_fraction, patience :
+        With ``validation_fraction`` > 0 the monitored loss is the mean anomaly score of the
+        held-out normal rows, and the weights of the epoch where it was lowest are restored.
+    epochs, batch_size, lr, optimizer, weight_decay, device, random_state, verbose, callbacks,
+    contamination :
         as in every deep detector. With ``optimizer="adam"`` the GAN steps use betas (0.5, 0.999).
 
     Attributes
@@ -191,6 +194,11 @@ class BiGAN(_GANDetector):
         ds = [D] + ([Dxx, Dzz] if alad else [])
         return [Step("discriminator", ds, discriminator, optimizer_kwargs=kw),
                 Step("generator", [G, E], generator, optimizer_kwargs=kw)]
+
+    def _validation_loss(self):
+        """Model selection without labels (with ``validation_fraction`` > 0): the mean anomaly
+        score of held-out normal rows; the epoch whose networks score normal data lowest is kept."""
+        return lambda x: self._score_batch(x).mean()
 
     def _score_batch(self, x):
         E, G = self.encoder_, self.generator_
