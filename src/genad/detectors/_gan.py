@@ -9,7 +9,9 @@
 * :func:`gradient_penalty` -- WGAN-GP (Gulrajani et al. 2017);
 * :func:`latent_search` -- the batched latent (and generator) search of ADGAN and AnoGAN: every
   test point gets ``n_seeds`` latent starting points and, optionally, its own copy of the
-  generator's parameters; a hand-written Adam step updates all of them at once.
+  generator's parameters; a hand-written Adam step updates all of them at once;
+* :class:`PerPointGenerator` -- those per-point generator copies as batched matrix products
+  (transposed convolutions as ``bmm`` + fold, channels-last, batch norm folded into the weights).
 """
 
 from __future__ import annotations
@@ -87,8 +89,9 @@ class _GANDetector(DeepDetector):
     # -------------------------------------------------------------- scoring by search
     def _search_rows(self, dev: torch.device) -> int:
         """(test points x seeds) per search chunk. On a CPU, convolutional generators run
-        fastest in small chunks (vmap turns per-point weights into grouped convolutions, slow on
-        CPUs: see benchmarks/gan/README.md); elsewhere large chunks."""
+        fastest in chunks whose activations stay in cache (4 points x 64 seeds; a 64-point chunk
+        of the MNIST generator moves ~1 GB per step and is memory-bound: see
+        benchmarks/gan/README.md); elsewhere large chunks."""
         if dev.type == "cpu" and len(self.input_shape_) == 3:
             return min(self._SEARCH_ROWS, self._CPU_CONV_SEARCH_ROWS)
         return self._SEARCH_ROWS
@@ -229,17 +232,19 @@ def latent_search(
     ``steps`` Adam steps minimises ``loss_fn(G_theta_i(z_is), x_i, z_is)`` over ``z_is``
     (rate ``lr``) and ``theta_i`` (rate ``generator_lr``). The per-point losses are independent,
     so the gradient of their sum gives every point's own gradient; the per-point generators run
-    as one batched call (``torch.func.vmap`` over ``functional_call``: batched matmuls for MLPs,
-    grouped convolutions for conv nets). No loop over test points.
+    as one batched call. No loop over test points.
 
     Returns ``(loss, z, x_hat)``: the final per-(point, seed) loss (P, S), latents (P, S, k) and
     generated samples (P, S, *shape).
 
-    ``impl="bmm"`` runs the per-point generators of the MLP/DCGAN backbones as batched matrix
-    products (``torch.bmm``; transposed convolutions as ``bmm`` + ``F.fold``); ``impl="vmap"``
-    uses ``vmap(functional_call)`` (grouped convolutions); ``"auto"`` picks bmm for MLP
-    generators (faster than vmap on a CPU) and vmap for convolutional ones (where bmm + fold
-    was slower on a CPU).
+    ``impl="bmm"`` runs the per-point generators of the MLP/DCGAN backbones through
+    :class:`PerPointGenerator` (batched matrix products; transposed convolutions as ``bmm`` + an
+    in-place fold); ``impl="vmap"`` uses ``torch.func.vmap(functional_call)`` (grouped
+    convolutions); ``"auto"`` picks bmm on a CPU (faster than vmap and than a per-point loop
+    over torch's layers there: benchmarks/gan/README.md) and for MLP generators everywhere, and
+    vmap for convolutional generators on other devices (grouped convolutions are cuDNN kernels
+    there; not measured here: no GPU was available). Generators with layers that
+    :class:`PerPointGenerator` does not know fall back to vmap.
     """
     P, (S, k) = x.shape[0], seeds.shape
     params = {n: p.detach() for n, p in generator.named_parameters()}
