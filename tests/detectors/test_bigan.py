@@ -73,3 +73,11 @@ def test_bad_bigan_params():
         BiGAN(**FAST, alad=True, alad_score="nope").fit(X)
     with pytest.raises(ValueError, match="feature_matching must be >= 0"):
         BiGAN(**FAST, feature_matching=-1.0).fit(X)
+
+
+def test_validation_fraction_keeps_the_epoch_with_lowest_normal_score():
+    X, _, _ = blobs(n=200)
+    det = BiGAN(**{**FAST, "epochs": 4}, validation_fraction=0.2, alpha=1.0, random_state=0).fit(X)
+    val = det.history_["val_loss"]
+    assert len(val) == 4 and np.all(np.isfinite(val))
+    assert det.history_["best_epoch"][0] == int(np.argmin(val)) + 1
