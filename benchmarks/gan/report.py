@@ -72,12 +72,11 @@ def tables():
             print(f"### {ds}, run `{tag[1:]}` (max_train={st['max_train']}, ADGAN epochs="
                   f"{st['adgan_epochs'] or st['epochs']}, n_critic={st['n_critic']}, batch={st['adgan_batch']})"
                   f"\n\n{t}\n")
-    for f in (RESULTS / "ff12_bigan.json", RESULTS / "ff12_bigan-alad.json"):
-        if not f.exists():
-            continue
+    for f in sorted(RESULTS.glob("ff12_*.json")):
         r = json.loads(f.read_text())
+        prm = {k: v for k, v in r["params"].items() if k not in ("hidden", "latent_dim", "epochs")}
         print(f"### FF12 KDD: {r['detector']} (hidden {r['params']['hidden']}, latent {r['params']['latent_dim']}, "
-              f"{r['params']['epochs']} epochs)\n")
+              f"{r['params']['epochs']} epochs; {json.dumps(prm)})\n")
         print("| seed | ROC-AUC | fit s |\n|---|---|---|")
         for row in r["rows"]:
             print(f"| {row['seed']} | {row['roc_auc']:.4f} | {row['fit_s']:.1f} |")
@@ -86,15 +85,21 @@ def tables():
     f = RESULTS / "speed.json"
     if f.exists():
         r = json.loads(f.read_text())
-        print("### ADGAN scoring speed (CPU, 1 thread)\n")
+        print(f"### ADGAN scoring speed (CPU, {r['threads']} thread)\n")
         print(f"- conv generator ({r['generator_parameters']:,} parameters), n_seeds={r['n_seeds']}, "
-              f"search_steps={r['search_steps']}")
-        print(f"- batched ({r['batched_points']} points, 64 per chunk): {r['batched_points_per_s']:.2f} points/s; "
-              f"per-point loop ({r['loop_points']} points): {r['loop_points_per_s']:.2f} points/s; "
-              f"ratio batched/loop {r['speedup']:.2f}")
-        for k, v in r.get("batched_by_chunk", {}).items():
-            print(f"- batched, {k.split('_')[0]} points per chunk: {v:.2f} points/s")
-        print(f"- loop vs batched scores: max relative difference {r['max_relative_score_difference_loop_vs_batched']:.1e}")
+              f"search_steps={r['search_steps']}; {r['batched_points']} MNIST test points batched, "
+              f"{r['loop_points']} in the loops, {r['rounds']} alternating rounds\n")
+        print("| variant | points/s | GFLOP/s | max rel. score diff. vs torch-layer loop |\n|---|---|---|---|")
+        diffs = r["max_relative_score_difference_vs_loop_torch_layers"]
+        for k, v in r["points_per_s"].items():
+            d = diffs.get(k)
+            print(f"| {k.replace('_', ' ')} | {v:.2f} | {r['achieved_gflop_per_s'][k]:.1f} | "
+                  f"{'reference' if d is None else f'{d:.1e}'} |")
+        print(f"\n- batched / loop with torch layers: 64 points per chunk "
+              f"{r['speedup_batched64_over_loop_torch_layers']:.2f}x, 16 points "
+              f"{r['speedup_batched16_over_loop_torch_layers']:.2f}x, 4 points "
+              f"{r['speedup_batched4_over_loop_torch_layers']:.2f}x; batched (64) / one point per call "
+              f"{r['speedup_batched64_over_loop_one_point_per_call']:.2f}x")
         print(f"- FLOPs per test point (search, FlopCounterMode): {r['search_flops_per_point']:.3e} "
               f"= {r['search_flops_per_point_over_forward']:.0f} x one generator forward "
               f"({r['generator_forward_flops_per_sample']:.3e} FLOPs)")
@@ -102,7 +107,23 @@ def tables():
         if t:
             print(f"- MLP generator on FF12 rows ({t['generator_parameters']:,} parameters): batched "
                   f"{t['batched_points_per_s']:.1f} points/s, loop {t['loop_points_per_s']:.1f} points/s, "
-                  f"ratio {t['speedup']:.2f}")
+                  f"ratio {t['speedup']:.2f}, max rel. score diff. {t['max_relative_score_difference_loop_vs_batched']:.1e}")
+        print()
+    f = RESULTS / "ff12_tuning.jsonl"
+    if f.exists():
+        print("### FF12 KDD: BiGAN tuning (validation on KDD `corrected`, seeds 100-102; not the FF12 test)\n")
+        print("| config | changed parameters | val ROC-AUC, default score | best score variant | its val ROC-AUC |")
+        print("|---|---|---|---|---|")
+        base = None
+        for line in f.read_text().splitlines():
+            r = json.loads(line)
+            if base is None:
+                base = r["params"]
+            changed = {k: v for k, v in r["params"].items() if base.get(k) != v}
+            m = r["mean"]
+            best = max(m, key=m.get)
+            print(f"| {r['config']} | {json.dumps(changed) if changed else '(base)'} | {m['val_auc_default']:.4f} | "
+                  f"{best.replace('val_auc_', '')} | {m[best]:.4f} |")
         print()
 
 

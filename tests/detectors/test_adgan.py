@@ -1,11 +1,14 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import genad
 from genad import ADGAN
 from gan_testing import auc, blobs, digit_images
-from genad.detectors._gan import draw_seeds, latent_search
+from genad.detectors._gan import PerPointGenerator, _ConvTransposePerPoint, draw_seeds, latent_search
 
 
 FAST = dict(ADGAN._fast_params)
@@ -43,13 +46,32 @@ def test_history_keys(tab):
         assert len(det.history_[k]) == 5
 
 
+def _double_search(det, x, impl="auto", steps=3, generator_lr=1e-3, n_seeds=5):
+    """The search in float64 on a copy of the generator: exact agreement up to rounding."""
+    G = copy.deepcopy(det.generator_).double().eval()
+    seeds = torch.as_tensor(draw_seeds(n_seeds, det._latent_dim(), 0)).double()
+
+    def rec(xh, xx, z):
+        return (xh - xx.unsqueeze(1)).flatten(2).pow(2).sum(-1)
+
+    return latent_search(G, x.double(), seeds, rec, steps=steps, lr=0.25, generator_lr=generator_lr,
+                         adapt_generator=True, impl=impl)
+
+
 @pytest.mark.parametrize("which", ["tab", "img"])
 def test_batched_search_equals_per_point_loop(which, request):
     det, Xt, _ = request.getfixturevalue(which)
     X = torch.as_tensor(det._transform(Xt[:5].astype(np.float32)))
-    batched = det._search(X)[0].mean(1)
-    looped = torch.cat([det._search(X[i : i + 1])[0].mean(1) for i in range(len(X))])
-    torch.testing.assert_close(batched, looped, rtol=1e-4, atol=1e-4)
+    batched = _double_search(det, X)
+    looped = [_double_search(det, X[i : i + 1]) for i in range(len(X))]
+    for j in range(3):  # loss, latents, generated samples
+        torch.testing.assert_close(batched[j], torch.cat([r[j] for r in looped]), rtol=1e-9, atol=1e-9)
+    # the detector's own float32 scores: a chunk and single points (and the generator unchanged)
+    before = [p.detach().clone() for p in det.generator_.parameters()]
+    s32 = det._search(X)[0].mean(1)
+    one = torch.cat([det._search(X[i : i + 1])[0].mean(1) for i in range(len(X))])
+    torch.testing.assert_close(s32, one, rtol=1e-4, atol=1e-4)
+    assert all(torch.equal(p, q) for p, q in zip(before, det.generator_.parameters()))
 
 
 def test_generator_copy_reset_per_test_point(img):
@@ -140,14 +162,52 @@ def test_bad_params():
 
 @pytest.mark.parametrize("which", ["tab", "img"])
 def test_bmm_and_vmap_searches_agree(which, request):
+    """The batched-matmul search (transposed convolutions as bmm + fold, batch norm folded into
+    the per-point weights) equals vmap over torch's own layers, in float64 to 1e-9."""
     det, Xt, _ = request.getfixturevalue(which)
     x = torch.as_tensor(det._transform(Xt[:4].astype(np.float32)))
-    seeds = torch.as_tensor(draw_seeds(5, det._latent_dim(), 0))
+    a = _double_search(det, x, impl="bmm")
+    b = _double_search(det, x, impl="vmap")
+    for u, v in zip(a, b):
+        torch.testing.assert_close(u, v, rtol=1e-9, atol=1e-9)
 
-    def rec(xh, xx, z):
-        return (xh - xx.unsqueeze(1)).flatten(2).pow(2).sum(-1)
 
-    a = latent_search(det.generator_, x, seeds, rec, steps=3, lr=0.25, generator_lr=1e-3, adapt_generator=True, impl="bmm")
-    b = latent_search(det.generator_, x, seeds, rec, steps=3, lr=0.25, generator_lr=1e-3, adapt_generator=True, impl="vmap")
-    torch.testing.assert_close(a[0], b[0], rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(a[1], b[1], rtol=1e-4, atol=1e-4)
+def test_cpu_search_uses_batched_matmuls(img):
+    det, Xt, _ = img
+    assert PerPointGenerator.build(det.generator_) is not None
+    x = torch.as_tensor(det._transform(Xt[:3].astype(np.float32)))
+    a, b = _double_search(det, x, impl="auto"), _double_search(det, x, impl="bmm")
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+
+
+def _torch_convt(x, w, b, stride, padding, relu):
+    """Reference: one torch transposed convolution per point (channels-first)."""
+    outs = [F.conv_transpose2d(x[i], w[i], None if b is None else b[i], stride=stride, padding=padding)
+            for i in range(len(x))]
+    out = torch.stack(outs)
+    return out.clamp(min=0) if relu else out
+
+
+@pytest.mark.parametrize("k,s,p,bias,relu", [(4, 2, 1, True, True), (4, 2, 1, False, False),
+                                             (2, 2, 0, True, False), (3, 1, 1, True, True), (6, 3, 2, False, True)])
+def test_per_point_conv_transpose_equals_torch(k, s, p, bias, relu):
+    """Forward and all three gradients of the bmm + fold transposed convolution equal torch's
+    conv_transpose2d run point by point."""
+    g = torch.Generator().manual_seed(k * 10 + s)
+    P, S, cin, cout, H, W = 3, 2, 5, 4, 6, 5
+    x = torch.randn(P, S, cin, H, W, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(P, cin, cout, k, k, generator=g, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(P, cout, generator=g, dtype=torch.float64, requires_grad=True) if bias else None
+    ref = _torch_convt(x, w, b, s, p, relu)
+    Ho, Wo = (H - 1) * s - 2 * p + k, (W - 1) * s - 2 * p + k
+    x_cl = x.permute(0, 1, 3, 4, 2)
+    w_int = w.permute(0, 1, 3, 4, 2).reshape(P, cin, -1)
+    out = _ConvTransposePerPoint.apply(x_cl, w_int, b, (s, k // s, p, Ho, Wo, cout, relu), {})
+    out = out.permute(0, 1, 4, 2, 3)
+    torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+    cot = torch.randn(ref.shape, generator=g, dtype=torch.float64)
+    inputs = [x, w] + ([b] if bias else [])
+    g_ref = torch.autograd.grad((ref * cot).sum(), inputs)
+    g_new = torch.autograd.grad((out * cot).sum(), inputs)
+    for u, v in zip(g_new, g_ref):
+        torch.testing.assert_close(u, v, rtol=1e-11, atol=1e-11)

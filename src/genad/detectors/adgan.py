@@ -16,9 +16,10 @@ reconstruction loss over the latents (rate ``search_lr``) and the copy (rate
     theta <- theta - Adam(grad_theta sum_j l(G_theta(z_j), x))
     score(x) = 1/n_seeds sum_j l(G_theta(z_j), x),      l(a, b) = ||a - b||_2^2
 
-The search runs for a whole chunk of test points and their seeds at once: per-point parameter
-copies go through ``torch.func.vmap`` (batched matmuls / grouped convolutions), and the Adam
-update is written out with tensor operations over all copies.
+The search runs for a whole chunk of test points and their seeds at once: the per-point
+parameter copies run as batched matrix products (``_gan.PerPointGenerator``; ``torch.func.vmap``
+for convolutional generators off the CPU), and the Adam update is written out with tensor
+operations over all copies.
 """
 
 from __future__ import annotations

@@ -13,9 +13,15 @@ encoder with a feature-matching loss on the discriminator's last hidden layer ``
 
 ALAD (``alad=True``) adds two discriminators that enforce cycle consistency,
 ``D_xx(x, x)`` vs ``D_xx(x, G(E(x)))`` and ``D_zz(z, z)`` vs ``D_zz(z, E(G(z)))``, and scores
-with the feature distance of ``D_xx``::
+with the feature distance of ``D_xx`` (``alad_score="features"``, ALAD's score) or with the
+EGBAD score above (``alad_score="egbad"``)::
 
     score(x) = ||f_xx(x, x) - f_xx(x, G(E(x)))||_1
+
+Options for stabler adversarial training: ``feature_matching`` adds to the generator/encoder
+loss the feature-matching term of Salimans et al. (2016) on the discriminator's feature layer,
+``||mean f(x, E(x)) - mean f(G(z), z)||_2^2``; ``spectral_norm`` puts spectral normalisation
+(Miyato et al. 2018, used in ALAD's code) on the discriminators' linear layers.
 """
 
 from __future__ import annotations
@@ -43,13 +49,22 @@ class BiGAN(_GANDetector):
     score_norm : {1, 2}
         Norm of the reconstruction term.
     alad : bool
-        Add ALAD's ``D_xx`` and ``D_zz`` discriminators and score with ``D_xx`` features.
+        Add ALAD's ``D_xx`` and ``D_zz`` discriminators (cycle consistency).
+    alad_score : {"features", "egbad"}
+        With ``alad=True``: ALAD's ``D_xx`` feature distance, or the EGBAD score (``alpha``).
+    feature_matching : float
+        Weight of the feature-matching term in the generator/encoder loss (0: off).
+    spectral_norm : bool
+        Spectral normalisation of the discriminators' linear layers.
     dropout : float
         Dropout in the (tabular) discriminators (0.2, as in EGBAD's KDD model).
     hidden, latent_dim, out_activation, base_channels, preprocessing :
         as in :class:`genad.ADGAN`; the encoder uses ``hidden``, the generator mirrors it.
-    epochs, batch_size, lr, optimizer, weight_decay, validation_fraction, patience, device,
-    random_state, verbose, callbacks, contamination :
+    validation_fraction, patience :
+        With ``validation_fraction`` > 0 the monitored loss is the mean anomaly score of the
+        held-out normal rows, and the weights of the epoch where it was lowest are restored.
+    epochs, batch_size, lr, optimizer, weight_decay, device, random_state, verbose, callbacks,
+    contamination :
         as in every deep detector. With ``optimizer="adam"`` the GAN steps use betas (0.5, 0.999).
 
     Attributes
@@ -68,6 +83,9 @@ class BiGAN(_GANDetector):
         alpha=0.9,
         score_norm=1,
         alad=False,
+        alad_score="features",
+        feature_matching=0.0,
+        spectral_norm=False,
         dropout=0.2,
         out_activation="auto",
         base_channels=32,
@@ -90,6 +108,9 @@ class BiGAN(_GANDetector):
         self.alpha = alpha
         self.score_norm = score_norm
         self.alad = alad
+        self.alad_score = alad_score
+        self.feature_matching = feature_matching
+        self.spectral_norm = spectral_norm
         self.dropout = dropout
         self.out_activation = out_activation
         self.base_channels = base_channels
@@ -115,6 +136,10 @@ class BiGAN(_GANDetector):
             raise ValueError(f"alpha must be in [0, 1]; got {self.alpha!r}.")
         if self.score_norm not in (1, 2):
             raise ValueError(f"score_norm must be 1 or 2; got {self.score_norm!r}.")
+        if self.alad_score not in ("features", "egbad"):
+            raise ValueError(f'alad_score must be "features" or "egbad"; got {self.alad_score!r}.')
+        if float(self.feature_matching) < 0:
+            raise ValueError(f"feature_matching must be >= 0; got {self.feature_matching!r}.")
         shape, h, k = self.input_shape_, self._hidden(), self._latent_dim()
         bc, dr = self.base_channels, float(self.dropout)
         self.encoder_ = encoder_net(shape, h, k, bc)
@@ -124,6 +149,11 @@ class BiGAN(_GANDetector):
             pair = (2 * shape[0], *shape[1:])  # x and x' side by side (channels for images)
             self.discriminator_xx_ = Critic(pair, [2 * v for v in h], bc, dropout=dr)
             self.discriminator_zz_ = Critic((2 * k,), [max(16, 2 * k), max(16, 2 * k)], dropout=dr)
+        if self.spectral_norm:
+            for d in [self.discriminator_] + ([self.discriminator_xx_, self.discriminator_zz_] if self.alad else []):
+                for m in list(d.modules()):
+                    if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+                        torch.nn.utils.parametrizations.spectral_norm(m)
 
     def _steps(self):
         E, G, D, k = self.encoder_, self.generator_, self.discriminator_, self._latent_dim()
@@ -133,6 +163,8 @@ class BiGAN(_GANDetector):
 
         pairs = [("real", "fake")] + ([("xx_real", "xx_fake"), ("zz_real", "zz_fake")] if alad else [])
 
+        fm_w = float(self.feature_matching)
+
         def logits(x, train_d: bool):
             """Discriminator logits on real and generated pairs; G and E frozen for the D step."""
             z = torch.randn(x.shape[0], k, device=x.device)
@@ -140,7 +172,10 @@ class BiGAN(_GANDetector):
                 ex, gz = E(x), G(z)
                 if alad:
                     rec_x, rec_z = G(ex), E(gz)
-            out = {"real": D(x, ex), "fake": D(gz, z)}
+            f_real, f_fake = D.features(x, ex), D.features(gz, z)
+            out = {"real": D.head(f_real), "fake": D.head(f_fake)}
+            if fm_w and not train_d:  # Salimans et al. 2016: match the mean discriminator features
+                out["feature_matching"] = (f_real.mean(0) - f_fake.mean(0)).pow(2).sum()
             if alad:
                 out["xx_real"], out["xx_fake"] = Dxx(torch.cat([x, x], 1)), Dxx(torch.cat([x, rec_x], 1))
                 out["zz_real"], out["zz_fake"] = Dzz(torch.cat([z, z], 1)), Dzz(torch.cat([z, rec_z], 1))
@@ -152,18 +187,24 @@ class BiGAN(_GANDetector):
 
         def generator(x):  # G and E play against all discriminators with flipped labels
             lg = logits(x, train_d=False)
-            return sum(_bce(lg[r], 0.0) + _bce(lg[f], 1.0) for r, f in pairs)
+            loss = sum(_bce(lg[r], 0.0) + _bce(lg[f], 1.0) for r, f in pairs)
+            return loss + fm_w * lg["feature_matching"] if fm_w else loss
 
         kw = self._adam_kwargs()
         ds = [D] + ([Dxx, Dzz] if alad else [])
         return [Step("discriminator", ds, discriminator, optimizer_kwargs=kw),
                 Step("generator", [G, E], generator, optimizer_kwargs=kw)]
 
+    def _validation_loss(self):
+        """Model selection without labels (with ``validation_fraction`` > 0): the mean anomaly
+        score of held-out normal rows; the epoch whose networks score normal data lowest is kept."""
+        return lambda x: self._score_batch(x).mean()
+
     def _score_batch(self, x):
         E, G = self.encoder_, self.generator_
         ex = E(x)
         rec = G(ex)
-        if self.alad:
+        if self.alad and self.alad_score == "features":
             Dxx = self.discriminator_xx_
             f_real = Dxx.features(torch.cat([x, x], 1))
             f_rec = Dxx.features(torch.cat([x, rec], 1))
