@@ -26,6 +26,19 @@ def dense_autoencoder(**params):
     return AutoEncoder(**params), "AutoEncoder"
 
 
+def fitted_variants(X_train, base: dict, variants: dict, seed: int):
+    """Fit one ``Seq2Seq(**base, **extra)`` per variant ``name: (extra, decodes)`` and yield
+    ``(label, detector set to that decoding, fit seconds)`` for each of its decodings."""
+    from genad import Seq2Seq
+
+    for name, (extra, decodes) in variants.items():
+        t = time.perf_counter()
+        det = Seq2Seq(random_state=seed, **base, **extra).fit(X_train)
+        fit_s = time.perf_counter() - t
+        for decode in decodes:
+            yield (name if decode is None else f"{name} {decode}"), det.set_params(decode=decode), fit_s
+
+
 def machine() -> dict:
     return {"machine": "2-core CPU, no GPU, shared with other work", "platform": platform.platform(),
             "torch": torch.__version__, "torch_threads": torch.get_num_threads()}

@@ -22,9 +22,8 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from _common import dense_autoencoder, write
+from _common import dense_autoencoder, fitted_variants, write
 
-from genad import Seq2Seq
 from genad.datasets import load
 
 SEEDS = (0, 1, 2)
@@ -45,17 +44,12 @@ def main():
     ds = load("ecg5000", as_sequences=True)
     runs = []
     for seed in seeds:
-        for name, (extra, decodes) in VARIANTS.items():
-            t = time.perf_counter()
-            det = Seq2Seq(random_state=seed, **SEQ2SEQ, **extra).fit(ds.X_train)
-            fit_s = time.perf_counter() - t
-            for decode in decodes:
-                label = name if decode is None else f"{name} {decode}"
-                auc = roc_auc_score(ds.y_test, det.set_params(decode=decode).decision_function(ds.X_test))
-                runs.append({"model": label, "seed": seed, "roc_auc": float(auc), "fit_s": fit_s,
-                             "epochs_run": len(det.history_["loss"]), "steps_per_cell": det.steps_per_cell_,
-                             "conditional": det.conditional_})
-                print(runs[-1], flush=True)
+        for label, det, fit_s in fitted_variants(ds.X_train, SEQ2SEQ, VARIANTS, seed):
+            auc = roc_auc_score(ds.y_test, det.decision_function(ds.X_test))
+            runs.append({"model": label, "seed": seed, "roc_auc": float(auc), "fit_s": fit_s,
+                         "epochs_run": len(det.history_["loss"]), "steps_per_cell": det.steps_per_cell_,
+                         "conditional": det.conditional_})
+            print(runs[-1], flush=True)
         ae, ae_name = dense_autoencoder(random_state=seed, **DENSE)
         t = time.perf_counter()
         ae.fit(ds.X_train[..., 0])

@@ -19,9 +19,8 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from _common import write
+from _common import fitted_variants, write
 
-from genad import Seq2Seq
 from genad.datasets import load
 
 SEEDS = (0, 1, 2)
@@ -40,17 +39,12 @@ def main():
     ds = load("kdd99-ff12")
     runs = []
     for seed in seeds:
-        for name, (extra, decodes) in VARIANTS.items():
+        for label, det, fit_s in fitted_variants(ds.X_train, PARAMS, VARIANTS, seed):
             t = time.perf_counter()
-            det = Seq2Seq(random_state=seed, **PARAMS, **extra).fit(ds.X_train)
-            fit_s = time.perf_counter() - t
-            for decode in decodes:
-                label = name if decode is None else f"{name} {decode}"
-                t = time.perf_counter()
-                s = det.set_params(decode=decode).decision_function(ds.X_test)
-                runs.append({"model": label, "seed": seed, "fit_s": fit_s, "score_s": time.perf_counter() - t,
-                             "epochs_run": len(det.history_["loss"]), "roc_auc": float(roc_auc_score(ds.y_test, s))})
-                print(runs[-1], flush=True)
+            s = det.decision_function(ds.X_test)
+            runs.append({"model": label, "seed": seed, "fit_s": fit_s, "score_s": time.perf_counter() - t,
+                         "epochs_run": len(det.history_["loss"]), "roc_auc": float(roc_auc_score(ds.y_test, s))})
+            print(runs[-1], flush=True)
     models = list(dict.fromkeys(r["model"] for r in runs))
     mean = {m: float(np.mean([r["roc_auc"] for r in runs if r["model"] == m])) for m in models}
     std = {m: float(np.std([r["roc_auc"] for r in runs if r["model"] == m])) for m in models}
