@@ -72,7 +72,7 @@ def _confusion_at_all_thresholds(y, s):
     """For each distinct score t (ascending), counts of tp, fp when predicting score > t."""
     order = np.argsort(s, kind="mergesort")
     s_sorted, y_sorted = s[order], y[order]
-    thresholds, last = np.unique(s_sorted, return_index=False), None
+    thresholds = np.unique(s_sorted)
     # number of positives / negatives with score <= t
     idx = np.searchsorted(s_sorted, thresholds, side="right")
     cum_pos = np.concatenate([[0], np.cumsum(y_sorted)])

@@ -28,7 +28,6 @@ A typical run (train on the first 15% of a series, score every point)::
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np

@@ -7,7 +7,7 @@ saving without pickle) so that it can stand beside the deep detectors in every b
 from __future__ import annotations
 
 import numpy as np
-from sklearn import decomposition, ensemble, mixture, neighbors, svm
+from sklearn import ensemble, mixture, neighbors, svm
 from sklearn.model_selection import GridSearchCV
 
 from ..base import Detector
