@@ -67,10 +67,15 @@ def tables():
             tag = f.stem[len(ds):]
             if tag in MAIN_TAGS:
                 continue
-            st = json.loads(f.read_text())["settings"]
+            r = json.loads(f.read_text())
+            st = r["settings"]
             t = image_table(ds, (tag,))
+            ups = sorted({row["generator_updates"] for row in r["rows"] if "generator_updates" in row})
+            extra = (f", lr={st['lr_wgan']:g}, n_seeds={st['n_seeds']}, search_steps={st['search_steps']}, "
+                     f"generator updates={'/'.join(map(str, ups))}, {st.get('threads', 1)} torch threads, "
+                     f"{r['total_s'] / 60:.0f} min") if ups else ""
             print(f"### {ds}, run `{tag[1:]}` (max_train={st['max_train']}, ADGAN epochs="
-                  f"{st['adgan_epochs'] or st['epochs']}, n_critic={st['n_critic']}, batch={st['adgan_batch']})"
+                  f"{st['adgan_epochs'] or st['epochs']}, n_critic={st['n_critic']}, batch={st['adgan_batch']}{extra})"
                   f"\n\n{t}\n")
     for f in sorted(RESULTS.glob("ff12_*.json")):
         r = json.loads(f.read_text())
