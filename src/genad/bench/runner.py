@@ -217,7 +217,7 @@ def _history(det) -> dict | None:
     out = {}
     for k, v in h.items():
         try:
-            out[str(k)] = [float(x) for x in v]
+            out[str(k)] = [float(f"{float(x):.5g}") for x in v]  # curves for plots: 5 digits
         except (TypeError, ValueError):
             continue
     return out or None
