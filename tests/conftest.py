@@ -15,6 +15,27 @@ os.environ.setdefault("GENAD_DATA", str(SHARED_DATA))
 
 
 @pytest.fixture(scope="session")
+def data_home() -> Path:
+    """The shared real-data folder; tests that need it are skipped, with the reason, without it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder not found: {SHARED_DATA} (expected at <repo>/../shared/data, repo = {REPO})")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def need(data_home: Path):
+    """``need("kdd99/corrected.gz", ...)`` skips when a shared data file is missing."""
+
+    def _need(*relpaths: str) -> Path:
+        for r in relpaths:
+            if not (data_home / r).exists():
+                pytest.skip(f"shared data file missing: {data_home / r}")
+        return data_home
+
+    return _need
+
+
+@pytest.fixture(scope="session")
 def blobs():
     """300 normal training rows, and a test set of 60 normal + 12 far-away rows."""
     rng = np.random.default_rng(0)

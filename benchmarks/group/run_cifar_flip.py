@@ -22,6 +22,7 @@ import torch
 
 import genad
 import genad.group as gg
+from run_groups import score_variants
 from genad.datasets import load
 from genad.metrics import evaluate
 
@@ -59,9 +60,7 @@ def main():
             t0 = time.perf_counter()
             s = det.fit(Xtr, groups=gtr).decision_function(Xte, groups=gte)
             secs = time.perf_counter() - t0
-            variants = {name: s}
-            if isinstance(det, (gg.GroupAAE, gg.GroupVAE)):
-                variants.update({f"{name}[{sc}]": det.score_groups(Xte, gte, score=sc) for sc in gg.SCORES})
+            variants = score_variants(det, name, s, Xte, gte)
             for vn, vs in variants.items():
                 m = evaluate(y, vs)
                 rows.append({"seed": seed, "detector": vn, "roc_auc": m["roc_auc"], "pr_auc": m["pr_auc"],

@@ -56,6 +56,15 @@ def _markdown(t: pd.DataFrame) -> str:
     return "\n".join([head, sep, *body])
 
 
+def score_variants(det, name, scores, X, groups=None) -> dict:
+    """``{name: scores}``, plus ``name[s]`` for every group score ``s`` of a GroupAAE / GroupVAE
+    (computed from the same fit with ``score_groups``)."""
+    variants = {name: scores}
+    if isinstance(det, (gg.GroupAAE, gg.GroupVAE)):
+        variants.update({f"{name}[{sc}]": det.score_groups(X, groups, score=sc) for sc in gg.SCORES})
+    return variants
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
@@ -71,10 +80,7 @@ def main():
                 det.fit(ds.X_train, groups=ds.groups_train)
                 s = det.decision_function(ds.X_test, groups=ds.groups_test)
                 secs = time.perf_counter() - t0
-                variants = {dname: s}
-                if isinstance(det, (gg.GroupAAE, gg.GroupVAE)):
-                    for sc in gg.SCORES:
-                        variants[f"{dname}[{sc}]"] = det.score_groups(ds.X_test, ds.groups_test, score=sc)
+                variants = score_variants(det, dname, s, ds.X_test, ds.groups_test)
                 for vname, vs in variants.items():
                     m = evaluate(ds.y_test, vs, threshold=det.threshold_ if vname == dname else None)
                     rows.append({"type": label, "seed": seed, "detector": vname, "roc_auc": m["roc_auc"],

@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from run_groups import detectors
+from run_groups import detectors, score_variants
 
-import genad.group as gg
 from genad.metrics import evaluate
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -56,9 +55,7 @@ def main():
             t0 = time.perf_counter()
             s = det.fit(train).decision_function(test)
             secs = time.perf_counter() - t0
-            variants = {name: s}
-            if isinstance(det, (gg.GroupAAE, gg.GroupVAE)):
-                variants.update({f"{name}[{sc}]": det.score_groups(test, score=sc) for sc in gg.SCORES})
+            variants = score_variants(det, name, s, test)
             for vn, vs in variants.items():
                 m = evaluate(y, vs)
                 rows.append({"seed": seed, "detector": vn, "roc_auc": m["roc_auc"], "pr_auc": m["pr_auc"],
