@@ -23,9 +23,9 @@ from genad.nn.backbones import mlp
 OUT = Path(__file__).resolve().parent / "results"
 
 
-def net(seed=0):
+def net(seed=0, dropout=0.0):
     torch.manual_seed(seed)
-    return mlp([18, 15, 7, 2]), mlp([2, 7, 15, 18])
+    return mlp([18, 15, 7, 2], dropout=dropout), mlp([2, 7, 15, 18], dropout=dropout)
 
 
 def best(fn, reps=3):
@@ -99,6 +99,16 @@ def parts_ms(X, n=1000):
             fa.step()
         return (time.perf_counter() - t) / n * 1e3
 
+    # dropout 0.2 after every hidden layer (PyOD's default rate), masks from torch.rand per step
+    # vs genad's CPU masks (NumPy bits, many steps per draw), one after the other
+    fns = {src: mlp_mse_grad_fn(list(net(dropout=0.2)), mask_source=src) for src in ("torch", "auto")}
+    for src, f in fns.items():
+        def drop(f=f):
+            t = time.perf_counter()
+            for _ in range(n):
+                f(xb)
+            return (time.perf_counter() - t) / n * 1e3
+        out[f"forward_backward_grad_fn_dropout_masks_{src}"] = best(drop)
     out["torch_fused_adam_step_12_tensors"] = best(adam)
     out["flat_adam_step"] = best(flat_adam)
     return out

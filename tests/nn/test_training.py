@@ -276,29 +276,73 @@ def test_flat_adam_matches_torch_adam():
     torch.testing.assert_close(p1, p2, rtol=1e-6, atol=1e-7)
 
 
-def test_grad_fn_with_dropout_matches_autograd_with_the_same_masks():
+@pytest.mark.parametrize("acts", [("relu", "tanh"), ("leaky_relu", "sigmoid")])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_grad_fn_with_dropout_matches_autograd_with_the_same_masks(acts, dtype):
     torch.manual_seed(0)
-    enc, dec = mlp([6, 5, 3], "relu", dropout=0.3), mlp([3, 5, 6], "tanh", dropout=0.3)
-    x = _data(n=400)
+    enc, dec = mlp([6, 5, 3], acts[0], dropout=0.3), mlp([3, 5, 6], acts[1], dropout=0.3)
+    enc, dec = enc.to(dtype), dec.to(dtype)
+    x = _data(n=400).to(dtype)
     fn = mlp_mse_grad_fn([enc, dec])
     assert fn is not None  # dropout stays on the hand-written path
+    fn(x)  # a first step, so the masks checked below are not the first ones drawn
     loss = fn(x)
     masks = [m for m in fn.last_masks if m is not None]
-    assert len(masks) == 2
+    assert len(masks) == 2 and all(m.dtype == dtype for m in masks)
     kept = torch.cat([m.flatten() for m in masks])
-    assert torch.isclose(kept, torch.tensor(0.0)).logical_or(torch.isclose(kept, torch.tensor(1 / 0.7))).all()
-    assert abs(float((kept == 0).float().mean()) - 0.3) < 0.05
+    assert torch.isclose(kept, torch.tensor(0.0, dtype=dtype)).logical_or(
+        torch.isclose(kept, torch.tensor(1 / 0.7, dtype=dtype))).all()
+    assert abs(float((kept == 0).to(dtype).mean()) - 0.3) < 0.05
     g_fast = [p.grad.clone() for m in (enc, dec) for p in m.parameters()]
     # the same network written with autograd and the same masks
     l1, l2 = enc[0], enc[3]
     l3, l4 = dec[0], dec[3]
     for m in (enc, dec):
         m.zero_grad(set_to_none=True)
-    h = torch.relu(l1(x)) * masks[0]
+    h = enc[1](l1(x)) * masks[0]
     h = l2(h)
-    h = torch.tanh(l3(h)) * masks[1]
+    h = dec[1](l3(h)) * masks[1]
     ref = F.mse_loss(l4(h), x)
     ref.backward()
     assert float(loss) == pytest.approx(ref.item(), rel=1e-6)
     for a, p in zip(g_fast, [p for m in (enc, dec) for p in m.parameters()]):
         torch.testing.assert_close(a, p.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_dropout_masks_are_seeded_unbiased_and_fresh_every_step():
+    def masks_of(seed, steps, n=128):
+        torch.manual_seed(seed)
+        enc, dec = mlp([6, 40, 3], "relu", dropout=0.2), mlp([3, 40, 6], "relu", dropout=0.2)
+        fn = mlp_mse_grad_fn([enc, dec])
+        x = _data(n=n)
+        out = []
+        for _ in range(steps):
+            fn(x)
+            out.append(torch.cat([m for m in fn.last_masks if m is not None], 1).clone())
+        return out
+
+    a, b, c = masks_of(0, 120), masks_of(0, 120), masks_of(1, 3)
+    # torch's seed fixes the masks; every step (also across the blocks drawn at once) gets new ones
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert not torch.equal(a[0], c[0])
+    assert not any(torch.equal(a[i], a[i + 1]) for i in range(len(a) - 1))
+    allm = torch.stack(a).double()
+    assert abs(float((allm == 0).double().mean()) - 0.2) < 0.003  # 120 x 128 x 80 units
+    # inverted dropout: the scale makes each mask's expected value exactly 1
+    scale = float(allm.max())
+    assert scale * (1 - 13107 / 65536) == pytest.approx(1.0, abs=1e-7)
+    # a last batch of another size works and has its own masks
+    assert masks_of(0, 2, n=37)[1].shape == (37, 80)
+
+
+def test_autoencoder_with_dropout_is_reproducible():
+    X = _data(n=300).numpy()
+    from genad import AutoEncoder
+
+    def scores(seed):
+        return AutoEncoder(hidden=[8], latent_dim=3, dropout=0.2, epochs=3, batch_size=32, trim=0.0,
+                           random_state=seed).fit(X).decision_function(X)
+
+    a, b, c = scores(0), scores(0), scores(1)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
