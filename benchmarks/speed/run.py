@@ -12,6 +12,7 @@ test rows repeated 100 times (1,000,000 rows).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 import time
@@ -84,8 +85,15 @@ def main() -> None:
     res = {"machine": "2-core CPU, no GPU, shared with other work", "torch": torch.__version__,
            "pyod": pyod.__version__, "python": platform.python_version(), "torch_threads": torch.get_num_threads(),
            "one_off_torch_dynamo_import_s": DYNAMO_IMPORT_S, "score_rows": len(X_big)}
+    res["load_average_start"] = os.getloadavg()
     res["genad_first"] = run_genad(ds, X_big)
     print("genad", res["genad_first"], flush=True)
+    # PyOD's own regularisation defaults (standardised inputs, dropout 0.2, weight decay 1e-5;
+    # genad's AutoEncoder has no batch norm option), for the ROC-AUC comparison at equal settings;
+    # run before and after PyOD like the plain network
+    reg = dict(preprocessing="standard", dropout=0.2, weight_decay=1e-5)
+    res["genad_pyod_settings"] = run_genad(ds, X_big, **reg)
+    print("genad with PyOD's regularisation", res["genad_pyod_settings"], flush=True)
     res["pyod_default_threads"] = run_pyod(ds, scaler, X_big_scaled)
     print("pyod", res["pyod_default_threads"], flush=True)
     if "--pyod-one-thread" in sys.argv:
@@ -93,10 +101,9 @@ def main() -> None:
         print("pyod 1 thread", res["pyod_one_thread"], flush=True)
     res["genad_again"] = run_genad(ds, X_big)
     print("genad again", res["genad_again"], flush=True)
-    # PyOD's own regularisation defaults (standardised inputs, dropout 0.2, weight decay 1e-5;
-    # genad's AutoEncoder has no batch norm option), for the ROC-AUC comparison at equal settings
-    res["genad_pyod_settings"] = run_genad(ds, X_big, preprocessing="standard", dropout=0.2, weight_decay=1e-5)
-    print("genad with PyOD's regularisation", res["genad_pyod_settings"], flush=True)
+    res["genad_pyod_settings_again"] = run_genad(ds, X_big, **reg)
+    print("genad with PyOD's regularisation again", res["genad_pyod_settings_again"], flush=True)
+    res["load_average_end"] = os.getloadavg()
     g_fit = np.mean([res["genad_first"]["fit_s"], res["genad_again"]["fit_s"]])
     g_score = np.mean([res["genad_first"]["score_rows_per_s"], res["genad_again"]["score_rows_per_s"]])
     p = res["pyod_default_threads"]
@@ -105,7 +112,11 @@ def main() -> None:
                      "genad_fit_s_mean": g_fit, "genad_score_rows_per_s_mean": g_score}
     if "pyod_one_thread" in res:
         res["ratios"]["fit_speedup_vs_pyod_one_thread"] = res["pyod_one_thread"]["fit_s"] / g_fit
-    res["ratios"]["fit_speedup_pyod_settings_vs_pyod"] = p["fit_s"] / res["genad_pyod_settings"]["fit_s"]
+    r_fit = np.mean([res["genad_pyod_settings"]["fit_s"], res["genad_pyod_settings_again"]["fit_s"]])
+    res["ratios"]["genad_pyod_settings_fit_s_mean"] = r_fit
+    res["ratios"]["fit_speedup_pyod_settings_vs_pyod"] = p["fit_s"] / r_fit
+    if "pyod_one_thread" in res:
+        res["ratios"]["fit_speedup_pyod_settings_vs_pyod_one_thread"] = res["pyod_one_thread"]["fit_s"] / r_fit
     print(json.dumps(res["ratios"], indent=2))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(res, indent=2))
