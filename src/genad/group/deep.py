@@ -67,7 +67,7 @@ __all__ = ["GroupAAE", "GroupVAE", "SCORES"]
 SCORES = ("paper", "mahalanobis", "knn", "mmd", "pooled", "spread", "gaussian", "local", "mixture",
           "reconstruction", "combined")
 DEFAULT_HIDDEN = (64, 32)
-DEFAULT_COMBINE = ("mmd", "pooled")
+DEFAULT_COMBINE = ("pooled", "mixture")
 _POOL_SIZE = 1000
 _LOCAL_NEIGHBORS = 10  # points in a code's neighbourhood for the "local" score
 _GAUSS_RIDGE = 1e-2  # ridge of the "gaussian" score's covariances, times the mean code variance
@@ -420,12 +420,15 @@ class GroupAAE(_DeepGroup):
 
     Parameters
     ----------
-    score : {"combined", "mmd", "pooled", "spread", "gaussian", "local", "paper", "mahalanobis", "knn", "reconstruction"}
+    score : str, one of :data:`SCORES`
+        ("combined", "mmd", "pooled", "spread", "gaussian", "local", "mixture", "paper",
+        "mahalanobis", "knn", "reconstruction").
         How a group's codes and reconstruction errors become its score (module docstring).
         Default "combined" (of ``combine``), chosen on separate seeds of the group benchmarks
         (benchmarks/group/README.md).
     n_neighbors : int
-        Training groups averaged over by "knn", "mmd", "pooled", "spread", "gaussian" and "local".
+        Training groups averaged over by "knn", "mmd", "pooled", "spread", "gaussian", "local" and
+        "mixture".
     bandwidth_scale : float
         Kernel width for "mmd" and "pooled" as a multiple of the median pairwise distance
         between the training codes (the plain median heuristic is 1.0).
@@ -443,8 +446,9 @@ class GroupAAE(_DeepGroup):
     model_ : the fitted :class:`genad.AdversarialAutoEncoder` (trained on the scaled points of
     the training groups; ``model_.encode`` gives codes, ``model_.decision_function`` per-point
     scores), history_ : its training history, ref_means_ : training groups' mean codes,
-    bandwidth_ : kernel bandwidth on codes, score_stats_ : median and MAD of each score on the
-    training groups, plus those of :class:`GroupDetector`.
+    bandwidth_ : kernel bandwidth on codes, mix_weights_, mix_means_, mix_covs_ : the Gaussian
+    mixture fitted to the training codes (for "mixture"), score_stats_ : median and MAD of each
+    score on the training groups, plus those of :class:`GroupDetector`.
 
     Notes
     -----
