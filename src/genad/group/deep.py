@@ -453,14 +453,14 @@ class GroupAAE(_DeepGroup):
     Notes
     -----
     Which score wins where (benchmarks/group/README.md, ROC-AUC over 5 seeds, AAE / VAE):
-    ``"mmd"`` on synthetic point groups, irregular mixtures and SDSS types 2-3 (0.91-0.95);
-    ``"pooled"`` on SDSS type 1 (random galaxies, 0.76 / 0.74), where ``"mmd"`` is below
-    chance; ``"local"`` on mixtures with rotated components (synthetic distribution type,
-    0.96 / 0.92, vs 0.90 for mean KDE point scores); ``"reconstruction"`` (AAE only) on SDSS
-    type 3 (0.96). The default ``"combined"`` (``mmd`` and ``pooled``) was chosen on other seeds
-    as the best average over all types; it is below the best single score on each type, e.g.
-    0.83 / 0.81 on the synthetic distribution type. ``"gaussian"`` (whole-group Gaussian) wins
-    nowhere on these benchmarks but sees groups that are one rotated or stretched Gaussian.
+    ``"mixture"`` on mixtures with rotated components (synthetic distribution type, 1.000 /
+    0.997, vs 0.90 for mean KDE point scores), SDSS types 2-3 (0.97-0.99), synthetic point
+    groups and irregular mixtures (1.000), but below chance on SDSS type 1 (random galaxies);
+    ``"pooled"`` on SDSS type 1 (0.76 / 0.74). The default ``"combined"`` (``pooled`` and
+    ``mixture``) was chosen on other seeds as the best average over all types: 0.99 on the
+    synthetic distribution type, 0.97-0.99 on SDSS types 2-3, 0.63 / 0.64 on SDSS type 1.
+    ``"gaussian"`` (whole-group Gaussian) wins nowhere on these benchmarks but sees groups that
+    are one rotated or stretched Gaussian.
 
     Examples
     --------
