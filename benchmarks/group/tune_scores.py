@@ -30,7 +30,7 @@ from genad.datasets import load
 
 OUT = Path(__file__).resolve().parent / "results"
 SEEDS = (100, 101, 102)
-PARTS = ("mmd", "pooled", "spread", "reconstruction", "knn", "gaussian", "local")
+PARTS = ("mmd", "pooled", "spread", "reconstruction", "knn", "gaussian", "local", "mixture")
 BANDWIDTHS = (0.25, 0.125, 0.5)  # 0.25 = the default
 
 
