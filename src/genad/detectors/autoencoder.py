@@ -359,6 +359,8 @@ class AutoEncoder(_ReconstructionModel):
     _fast_params = {"epochs": 3, "batch_size": 64, "patience": None}
     #: train plain MLP autoencoders with the hand-written backward (:func:`mlp_mse_grad_fn`)
     _fast_backward = True
+    #: where the fast path's dropout masks come from (:func:`_dropout_masks`: "auto" or "torch")
+    _dropout_mask_source = "auto"
 
     def __init__(
         self,
@@ -433,7 +435,7 @@ class AutoEncoder(_ReconstructionModel):
         self._val_fn = val_loss
         grad_fn = None
         if self._fast_backward and x_is_rows(self.input_shape_):
-            grad_fn = mlp_mse_grad_fn([enc, dec], noise=sigma, trim=trim)
+            grad_fn = mlp_mse_grad_fn([enc, dec], noise=sigma, trim=trim, mask_source=self._dropout_mask_source)
         return [Step("reconstruction", [enc, dec], loss, grad_fn=grad_fn)]
 
     def _validation_loss(self):
