@@ -4,6 +4,12 @@ An image is a group; each pixel is a point with features ``(channel values..., x
 colour and its position, both in [0, 1] for 8-bit images or as given for float images. A
 vertically flipped image has the same pixel colours as a normal one (each point looks normal)
 but colours at unusual heights (sky below, ground above): a distribution-based group anomaly.
+
+The range of the coordinates relative to the colours does not matter to genad's group
+detectors, which standard-scale every feature on the training points by default
+(``preprocessing="standard"``). How much such a group anomaly shows depends on the images:
+for CIFAR-10 cats, which look much the same either way up in colour per height, every group
+detector is at chance (benchmarks/group/README.md, "Images as groups of pixels").
 """
 
 from __future__ import annotations
