@@ -179,15 +179,11 @@ def mlp_mse_grad_fn(modules, noise: float = 0.0, trim: float = 0.0, mask_source:
             h = linear(h, w, b)
             if fwd is not None:
                 h = fwd(h)
-            if masks[i] is not None:
-                if mask_in_place[i]:
-                    h = h.mul_(masks[i])
-                    acts.append(h)
-                else:
-                    acts.append(h)
-                    h = h * masks[i]
-            else:
-                acts.append(h)
+            if masks[i] is not None and mask_in_place[i]:
+                h = h.mul_(masks[i])
+            acts.append(h)
+            if masks[i] is not None and not mask_in_place[i]:
+                h = h * masks[i]
             inputs.append(h)
         grad_fn.last_masks = masks
         diff = h - x
