@@ -121,8 +121,8 @@ def test_freeze_generator(tab):
 @pytest.mark.parametrize("score", ["discriminator", "prior"])
 def test_ablation_scores(tab, score):
     det, Xt, _ = tab
-    s = det.set_params(score=score).decision_function(Xt)
-    det.set_params(score="reconstruction")
+    s = det.set_params(score_type=score).decision_function(Xt)
+    det.set_params(score_type="reconstruction")
     assert s.shape == (len(Xt),) and np.isfinite(s).all()
 
 
@@ -154,8 +154,8 @@ def test_channels_last_error():
 
 def test_bad_params():
     X, _, _ = blobs(n=60)
-    with pytest.raises(ValueError, match="score must be one of"):
-        ADGAN(**FAST, score="nope").fit(X)
+    with pytest.raises(ValueError, match="score_type must be one of"):
+        ADGAN(**FAST, score_type="nope").fit(X)
     with pytest.raises(ValueError, match="n_seeds must be a positive integer"):
         ADGAN(**{**FAST, "n_seeds": 0}).fit(X)
 

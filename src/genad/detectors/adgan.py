@@ -28,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._deprecation import take_renamed
 from ..nn.training import Step
 from ._gan import (
     Critic,
@@ -70,7 +71,7 @@ class ADGAN(_GANDetector):
         Adam rate of the per-point generator copy (5e-5, the paper's gamma_theta).
     freeze_generator : bool
         Search the latents only (keep the trained generator fixed).
-    score : {"reconstruction", "discriminator", "prior"}
+    score_type : {"reconstruction", "discriminator", "prior"}
         ``"reconstruction"`` (the paper's score), or ablations: minus the critic's output on the
         final reconstructions, or minus the prior log-likelihood of the final latents; each
         averaged over the seeds.
@@ -100,6 +101,7 @@ class ADGAN(_GANDetector):
 
     _fast_params = {"epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}
     _SCORES = ("reconstruction", "discriminator", "prior")
+    _renamed_parameters = {"score": "score_type"}
     _OBJECTIVES = ("wgan-gp", "gan")
 
     def __init__(
@@ -114,7 +116,7 @@ class ADGAN(_GANDetector):
         search_lr=0.25,
         search_generator_lr=5e-5,
         freeze_generator=False,
-        score="reconstruction",
+        score_type="reconstruction",
         out_activation="auto",
         base_channels=32,
         epochs=50,
@@ -130,6 +132,7 @@ class ADGAN(_GANDetector):
         verbose=0,
         callbacks=None,
         contamination=None,
+        **renamed,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
@@ -141,7 +144,7 @@ class ADGAN(_GANDetector):
         self.search_lr = search_lr
         self.search_generator_lr = search_generator_lr
         self.freeze_generator = freeze_generator
-        self.score = score
+        self.score_type = score_type
         self.out_activation = out_activation
         self.base_channels = base_channels
         self.epochs = epochs
@@ -157,11 +160,12 @@ class ADGAN(_GANDetector):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
+        take_renamed(self, renamed)  # score= (renamed score_type), for one release
 
     # ------------------------------------------------------------ networks
     def _build_networks(self) -> None:
-        if self.score not in self._SCORES:
-            raise ValueError(f"score must be one of {self._SCORES}; got {self.score!r}.")
+        if self.score_type not in self._SCORES:
+            raise ValueError(f"score_type must be one of {self._SCORES}; got {self.score_type!r}.")
         if self.objective not in self._OBJECTIVES:
             raise ValueError(f"objective must be one of {self._OBJECTIVES}; got {self.objective!r}.")
         check_positive_int("n_critic", self.n_critic)
@@ -223,9 +227,9 @@ class ADGAN(_GANDetector):
 
     def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
         loss, z, x_hat = self._search(x)
-        if self.score == "reconstruction":
+        if self.score_type == "reconstruction":
             return loss.mean(1)
-        if self.score == "prior":
+        if self.score_type == "prior":
             return -log_normal(z).mean(1)
         with torch.no_grad():
             d = self.critic_(x_hat.reshape(-1, *x_hat.shape[2:])).reshape(loss.shape)

@@ -425,17 +425,20 @@ class AutoEncoder(_ReconstructionModel):
             # L = 1/(n d) sum || x - g(f(x~)) ||^2   (over the kept rows when trimmed)
             return trimmed_mean(squared_error(x, dec(enc(x_in))), trim)
 
-        def val_loss(x):
-            return trimmed_mean(squared_error(x, dec(enc(x))), trim)
-
-        self._val_fn = val_loss
         grad_fn = None
         if self._fast_backward and x_is_rows(self.input_shape_):
             grad_fn = mlp_mse_grad_fn([enc, dec], noise=sigma, trim=trim, mask_source=self._dropout_mask_source)
         return [Step("reconstruction", [enc, dec], loss, grad_fn=grad_fn)]
 
     def _validation_loss(self):
-        return getattr(self, "_val_fn", None)
+        # built per fit and not kept: fitted state holds no local functions (it pickles)
+        trim = check_trim(self.trim)
+        enc, dec = self.encoder_, self.decoder_
+
+        def val_loss(x):
+            return trimmed_mean(squared_error(x, dec(enc(x))), trim)
+
+        return val_loss
 
     def _score_batch(self, x):
         return squared_error(x, self.decoder_(self.encoder_(x)))

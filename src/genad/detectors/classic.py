@@ -16,9 +16,9 @@ __all__ = ["PCA", "OCSVM", "IsolationForest", "KDE", "GMM", "KNN"]
 
 
 def _subsample(X: np.ndarray, max_samples: int | None, seed: int) -> np.ndarray:
-    if max_samples is None or len(X) <= max_samples:
+    if max_samples is None or X.shape[0] <= max_samples:
         return X
-    idx = np.random.default_rng(seed).choice(len(X), int(max_samples), replace=False)
+    idx = np.random.default_rng(seed).choice(X.shape[0], int(max_samples), replace=False)
     return X[np.sort(idx)]
 
 
@@ -72,8 +72,11 @@ class OCSVM(Detector):
     """One-class SVM (Schoelkopf et al. 2001) with an RBF kernel.
 
     score = -(signed distance to the separating hyperplane). ``max_samples`` caps the training
-    rows (the kernel solver is quadratic in them); the default keeps fits to seconds.
+    rows (the kernel solver is quadratic in them); the default keeps fits to seconds. Takes
+    scipy sparse matrices.
     """
+
+    _accept_sparse = True
 
     def __init__(self, kernel="rbf", nu=0.1, gamma="scale", max_samples=10000,
                  preprocessing="standard", contamination=None, random_state=None):
@@ -94,7 +97,12 @@ class OCSVM(Detector):
 
 
 class IsolationForest(Detector):
-    """Isolation Forest (Liu et al. 2008): short average path length = anomalous."""
+    """Isolation Forest (Liu et al. 2008): short average path length = anomalous.
+
+    Takes scipy sparse matrices.
+    """
+
+    _accept_sparse = True
 
     def __init__(self, n_estimators=100, max_samples="auto", max_features=1.0, n_jobs=None,
                  preprocessing=None, contamination=None, random_state=None):
@@ -200,7 +208,11 @@ class KNN(Detector):
     """Distance to the k-th nearest training neighbour (Ramaswamy et al. 2000).
 
     method : "largest" (k-th distance) or "mean" (mean of the k distances).
+
+    Takes scipy sparse matrices (scaled without centring: distances do not change).
     """
+
+    _accept_sparse = True
 
     def __init__(self, n_neighbors=5, method="largest", preprocessing="standard",
                  contamination=None, random_state=None, n_jobs=None):
@@ -214,7 +226,7 @@ class KNN(Detector):
     def _fit(self, X):
         if self.method not in ("largest", "mean"):
             raise ValueError(f'method must be "largest" or "mean"; got {self.method!r}.')
-        self.k_ = int(min(self.n_neighbors, len(X) - 1))
+        self.k_ = int(min(self.n_neighbors, X.shape[0] - 1))
         if self.k_ < 1:
             raise ValueError("KNN needs at least 2 training rows.")
         self.model_ = neighbors.NearestNeighbors(n_neighbors=self.k_, n_jobs=self.n_jobs).fit(X)

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from .. import thresholds as _th
+from .._deprecation import current_names
 from ..base import _REGISTRY, Detector, Scaler
 from ..validation import check_fitted, check_groups, check_X, dataframe_feature_names
 
@@ -253,6 +254,12 @@ class GroupDetector(BaseEstimator):
 
     # the threshold rules read only calibration_scores_ / decision_scores_: share the point code
     set_threshold = Detector.set_threshold
+
+    #: old hyper-parameter names accepted for one release (old -> new), see genad._deprecation
+    _renamed_parameters: ClassVar[dict] = {}
+
+    def set_params(self, **params):
+        return super().set_params(**current_names(self, params))
 
     def calibrate(self, X, y, groups=None, metric: str = "f1", min_recall: float = 0.9):
         """Set the threshold from labelled validation groups (``y``: one label per group, 1 = anomaly)."""
