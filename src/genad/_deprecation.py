@@ -1,9 +1,10 @@
 """Renamed hyper-parameters: the old name keeps working for one release, with a FutureWarning.
 
-A detector lists its renames in the class dictionary ``_renamed_parameters`` (old -> new), takes
-``**renamed`` as the last ``__init__`` argument and calls :func:`take_renamed`. scikit-learn's
-``get_params`` leaves ``**`` arguments out, so ``clone``, ``GridSearchCV`` and saved models only
-ever see the new name, and no attribute with the old name (which may shadow a method, as
+A detector lists its renames in the class dictionary ``_renamed_parameters`` (old -> new), keeps
+the old name as a keyword-only ``__init__`` argument defaulting to None (scikit-learn's convention
+for a deprecated parameter) and calls :func:`take_renamed`. The base classes leave old names out
+of ``get_params`` (:func:`current_param_names`), so ``clone``, ``GridSearchCV`` and saved models
+only ever see the new name, and no attribute with the old name (which may shadow a method, as
 ``score`` did) is ever set. ``set_params`` translates old names the same way.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-__all__ = ["take_renamed", "current_names"]
+__all__ = ["take_renamed", "current_names", "current_param_names"]
 
 
 def _renames(obj: Any) -> dict[str, str]:
@@ -38,10 +39,14 @@ def current_names(obj: Any, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def take_renamed(obj: Any, renamed: dict[str, Any]) -> None:
-    """Store ``__init__``'s ``**renamed`` arguments under their new names (old names only)."""
-    unknown = [k for k in renamed if k not in _renames(obj)]
-    if unknown:
-        raise TypeError(f"{type(obj).__name__}.__init__() got an unexpected keyword argument {unknown[0]!r}")
-    for key, value in current_names(obj, renamed).items():
+def take_renamed(obj: Any, **old: Any) -> None:
+    """In ``__init__``: store each old-name argument that was given (not None) under its new name."""
+    given = {k: v for k, v in old.items() if v is not None}
+    for key, value in current_names(obj, given).items():
         setattr(obj, key, value)
+
+
+def current_param_names(cls: type, names: list[str]) -> list[str]:
+    """``names`` (from the ``__init__`` signature) without the old names of renamed parameters."""
+    old = set(getattr(cls, "_renamed_parameters", {}) or {})
+    return [n for n in names if n not in old]

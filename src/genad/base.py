@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from . import thresholds as _th
-from ._deprecation import current_names
+from ._deprecation import current_names, current_param_names
 from .validation import check_fitted, check_X, dataframe_feature_names
 
 __all__ = ["Detector", "Scaler", "registered_detectors", "expected_failed_checks"]
@@ -190,6 +190,10 @@ class Detector(BaseEstimator):
 
     def set_params(self, **params):
         return super().set_params(**current_names(self, params))
+
+    @classmethod
+    def _get_param_names(cls):
+        return current_param_names(cls, super()._get_param_names())
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

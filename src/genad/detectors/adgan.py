@@ -132,7 +132,8 @@ class ADGAN(_GANDetector):
         verbose=0,
         callbacks=None,
         contamination=None,
-        **renamed,
+        *,
+        score=None,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
@@ -160,7 +161,7 @@ class ADGAN(_GANDetector):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
-        take_renamed(self, renamed)  # score= (renamed score_type), for one release
+        take_renamed(self, score=score)  # the old name of score_type, for one release
 
     # ------------------------------------------------------------ networks
     def _build_networks(self) -> None:

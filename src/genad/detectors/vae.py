@@ -112,7 +112,8 @@ class VAE(_ReconstructionModel):
         verbose=0,
         callbacks=None,
         contamination=None,
-        **renamed,
+        *,
+        score=None,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
@@ -140,7 +141,7 @@ class VAE(_ReconstructionModel):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
-        take_renamed(self, renamed)  # score= (renamed score_type), for one release
+        take_renamed(self, score=score)  # the old name of score_type, for one release
 
     # ------------------------------------------------------------ networks
     def _build_networks(self) -> None:

@@ -187,7 +187,7 @@ class _DeepGroup(GroupDetector):
     def __init__(self, score_type="combined", n_neighbors=5, bandwidth_scale=0.25, combine=DEFAULT_COMBINE,
                  hidden=None, latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
                  weight_decay=0.0, validation_fraction=0.0, patience=None, preprocessing="standard", device="auto",
-                 contamination=None, random_state=None, verbose=0, callbacks=None, **renamed):
+                 contamination=None, random_state=None, verbose=0, callbacks=None, *, score=None):
         self.score_type = score_type
         self.n_neighbors = n_neighbors
         self.bandwidth_scale = bandwidth_scale
@@ -207,7 +207,7 @@ class _DeepGroup(GroupDetector):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
-        take_renamed(self, renamed)  # score= (renamed score_type), for one release
+        take_renamed(self, score=score)  # the old name of score_type, for one release
 
     _model_keys = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "validation_fraction", "patience",
                    "device", "random_state", "verbose", "callbacks")
@@ -493,10 +493,10 @@ class GroupVAE(_DeepGroup):
     def __init__(self, score_type="combined", n_neighbors=5, bandwidth_scale=0.25, combine=DEFAULT_COMBINE,
                  hidden=None, latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
                  weight_decay=0.0, validation_fraction=0.0, patience=None, preprocessing="standard", device="auto",
-                 contamination=None, random_state=None, verbose=0, callbacks=None, beta=1.0, **renamed):
+                 contamination=None, random_state=None, verbose=0, callbacks=None, beta=1.0, *, score=None):
         super().__init__(score_type, n_neighbors, bandwidth_scale, combine, hidden, latent_dim, epochs, batch_size,
                          lr, optimizer, weight_decay, validation_fraction, patience, preprocessing, device,
-                         contamination, random_state, verbose, callbacks, **renamed)
+                         contamination, random_state, verbose, callbacks, score=score)
         self.beta = beta
 
 
