@@ -279,3 +279,36 @@ def test_messages_keep_genad_sentences_and_the_usual_phrases(blobs):
         det.predict(X[:, :3])
     with pytest.raises(ValueError, match=r"Reshape your data"):
         det.predict(X[0])
+
+
+def test_model_files_saved_with_the_old_name_still_load(blobs, tmp_path):
+    import json
+    import zipfile
+
+    from genad.persistence import _digest
+
+    X, X_test, _ = blobs
+    det = genad.VAE(score_type="elbo", epochs=1, n_samples=2, random_state=0).fit(X)
+    det.save(tmp_path / "new.genad")
+    with zipfile.ZipFile(tmp_path / "new.genad") as z:
+        config, weights = json.loads(z.read("config.json")), z.read("weights.safetensors")
+    assert "score" not in config["params"] and config["params"]["score_type"] == "elbo"
+    config.pop("sha256")
+    config["params"]["score"] = config["params"].pop("score_type")  # as files written before the rename
+    config["sha256"] = _digest(config, weights, {})
+    with zipfile.ZipFile(tmp_path / "old.genad", "w") as z:
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("weights.safetensors", weights)
+    with pytest.warns(FutureWarning, match="'score' was renamed 'score_type'"):
+        old = genad.load(tmp_path / "old.genad")
+    assert old.score_type == "elbo"
+    np.testing.assert_array_equal(old.decision_function(X_test), det.decision_function(X_test))
+
+
+@pytest.mark.parametrize("cls", [genad.IsolationForest, genad.KNN, genad.OCSVM], ids=lambda c: c.__name__)
+def test_detectors_fitted_on_sparse_input_save_and_load(cls, tmp_path):
+    X = sp.random(80, 5, density=0.3, format="csr", random_state=0)
+    det = cls(random_state=0).fit(X)
+    det.save(tmp_path / "m.genad")
+    loaded = genad.load(tmp_path / "m.genad")
+    np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))

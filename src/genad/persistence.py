@@ -36,7 +36,8 @@ FORMAT = "genad-model"
 FORMAT_VERSION = 1
 _MARK = "__genad__"
 _TRUSTED_PREFIXES = ("sklearn.",)  # skops already trusts plain numpy/scipy containers
-_TRUSTED_EXACT: set[str] = set()
+# CSR training data of a KNN or OCSVM fitted on sparse input (skops reads it with load_npz, no pickle)
+_TRUSTED_EXACT: set[str] = {"scipy.sparse._csr.csr_matrix", "scipy.sparse._csr.csr_array"}
 
 
 def _version() -> str:

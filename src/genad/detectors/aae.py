@@ -40,6 +40,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
     ----------
     score_type : {"reconstruction", "latent", "both"}
         What the anomaly score measures (see the module docstring).
+        ``score=`` (its former name) still works, with a FutureWarning, until the next release.
     discriminator_hidden : list of int or None
         Hidden sizes of the latent discriminator (None: ``[64, 64]``, or ``[16, 16]`` for codes
         of at most 4 dimensions).

@@ -75,6 +75,7 @@ class ADGAN(_GANDetector):
         ``"reconstruction"`` (the paper's score), or ablations: minus the critic's output on the
         final reconstructions, or minus the prior log-likelihood of the final latents; each
         averaged over the seeds.
+        ``score=`` (its former name) still works, with a FutureWarning, until the next release.
     out_activation : {"auto", "tanh", "sigmoid", None}
         Generator output; "auto" uses tanh when the (scaled) training data lie in [-1, 1].
     base_channels : int

@@ -58,6 +58,7 @@ class VAE(_ReconstructionModel):
     ----------
     score_type : {"reconstruction", "probability", "elbo"}
         What the anomaly score measures (see the module docstring).
+        ``score=`` (its former name) still works, with a FutureWarning, until the next release.
     beta : float
         Weight of the KL term (1 = the standard VAE).
     n_samples : int
