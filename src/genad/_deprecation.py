@@ -2,8 +2,8 @@
 
 A detector lists its renames in the class dictionary ``_renamed_parameters`` (old -> new), keeps
 the old name as a keyword-only ``__init__`` argument defaulting to None (scikit-learn's convention
-for a deprecated parameter) and calls :func:`take_renamed`. The base classes leave old names out
-of ``get_params`` (:func:`current_param_names`), so ``clone``, ``GridSearchCV`` and saved models
+for a deprecated parameter) and calls :func:`take_renamed`. The base classes (through
+:class:`RenamedParameters`) leave old names out of ``get_params``, so ``clone``, ``GridSearchCV`` and saved models
 only ever see the new name, and no attribute with the old name (which may shadow a method, as
 ``score`` did) is ever set. ``set_params`` translates old names the same way.
 """
@@ -11,9 +11,9 @@ only ever see the new name, and no attribute with the old name (which may shadow
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
-__all__ = ["take_renamed", "current_names", "current_param_names"]
+__all__ = ["RenamedParameters", "take_renamed", "current_names", "current_param_names"]
 
 
 def _renames(obj: Any) -> dict[str, str]:
@@ -50,3 +50,17 @@ def current_param_names(cls: type, names: list[str]) -> list[str]:
     """``names`` (from the ``__init__`` signature) without the old names of renamed parameters."""
     old = set(getattr(cls, "_renamed_parameters", {}) or {})
     return [n for n in names if n not in old]
+
+
+class RenamedParameters:
+    """Mixin (before ``BaseEstimator``): old names out of ``get_params``, translated by ``set_params``."""
+
+    #: old hyper-parameter names accepted for one release: old -> new
+    _renamed_parameters: ClassVar[dict] = {}
+
+    def set_params(self, **params):
+        return super().set_params(**current_names(self, params))
+
+    @classmethod
+    def _get_param_names(cls):
+        return current_param_names(cls, super()._get_param_names())

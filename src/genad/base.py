@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from . import thresholds as _th
-from ._deprecation import current_names, current_param_names
+from ._deprecation import RenamedParameters
 from .validation import check_fitted, check_X, dataframe_feature_names
 
 __all__ = ["Detector", "Scaler", "registered_detectors", "expected_failed_checks"]
@@ -120,7 +120,7 @@ def expected_failed_checks(estimator) -> dict[str, str]:
     return out
 
 
-class Detector(BaseEstimator):
+class Detector(RenamedParameters, BaseEstimator):
     """Base class of all point detectors.
 
     scikit-learn sees every detector as an outlier detector (its ``estimator_type`` tag), with one
@@ -184,16 +184,6 @@ class Detector(BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "threshold_")
-
-    #: old hyper-parameter names accepted for one release (old -> new), see genad._deprecation
-    _renamed_parameters: ClassVar[dict] = {}
-
-    def set_params(self, **params):
-        return super().set_params(**current_names(self, params))
-
-    @classmethod
-    def _get_param_names(cls):
-        return current_param_names(cls, super()._get_param_names())
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from .. import thresholds as _th
-from .._deprecation import current_names, current_param_names
+from .._deprecation import RenamedParameters
 from ..base import _REGISTRY, Detector, Scaler
 from ..validation import check_fitted, check_groups, check_X, dataframe_feature_names
 
@@ -106,7 +106,7 @@ def _is_array_like_2d(X) -> bool:
         return False
 
 
-class GroupDetector(BaseEstimator):
+class GroupDetector(RenamedParameters, BaseEstimator):
     """Base class of all group detectors (see module docstring).
 
     Parameters common to group detectors (subclasses expose them in ``__init__``):
@@ -283,16 +283,6 @@ class GroupDetector(BaseEstimator):
 
     # the threshold rules read only calibration_scores_ / decision_scores_: share the point code
     set_threshold = Detector.set_threshold
-
-    #: old hyper-parameter names accepted for one release (old -> new), see genad._deprecation
-    _renamed_parameters: ClassVar[dict] = {}
-
-    def set_params(self, **params):
-        return super().set_params(**current_names(self, params))
-
-    @classmethod
-    def _get_param_names(cls):
-        return current_param_names(cls, super()._get_param_names())
 
     def calibrate(self, X, y, groups=None, metric: str = "f1", min_recall: float = 0.9):
         """Set the threshold from labelled validation groups (``y``: one label per group, 1 = anomaly)."""
