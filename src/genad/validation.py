@@ -87,17 +87,8 @@ def _check_sparse(X: Any, *, dtype: Any, min_samples: int, input_shape, estimato
         raise ValueError(f"Complex data not supported: {what} has dtype {X.dtype}. Pass real numbers.")
     if X.dtype.kind not in "fiub":
         raise ValueError(f"{what} has unsupported dtype {X.dtype}; pass numbers.")
-    n, d = X.shape
-    if n < min_samples:
-        raise ValueError(
-            f"{what} has {n} row(s) (n_samples={n}); at least {min_samples} are needed. Pass more data."
-        )
-    if d == 0:
-        raise ValueError(
-            f"{what} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required; "
-            "pass at least one column."
-        )
-    _check_feature_count(d, input_shape, estimator_name, what)
+    _check_size(X.shape, min_samples, what)
+    _check_feature_count(X.shape[1], input_shape, estimator_name, what)
     out = (sp.csr_array(X) if isinstance(X, sp.sparray) else sp.csr_matrix(X)).astype(dtype)
     out.sum_duplicates()
     if not np.isfinite(out.data).all():
@@ -108,6 +99,23 @@ def _check_sparse(X: Any, *, dtype: Any, min_samples: int, input_shape, estimato
             "those rows before fitting or scoring."
         )
     return out
+
+
+def _check_size(shape: tuple, min_samples: int, what: str) -> None:
+    """Enough rows, and at least one feature (the phrases scikit-learn's checks look for included)."""
+    n = shape[0]
+    if n < min_samples:
+        if n == 0:
+            raise ValueError(f"{what} has 0 rows; pass at least {min_samples} sample(s).")
+        raise ValueError(
+            f"{what} has {n} row(s) (n_samples={n}); at least {min_samples} are needed to fit. "
+            "Pass more training data."
+        )
+    if len(shape) >= 2 and int(np.prod(shape[1:])) == 0:
+        raise ValueError(
+            f"{what} has 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is required; "
+            "pass at least one column."
+        )
 
 
 def _check_feature_count(d: int, input_shape, estimator_name, what: str) -> None:
@@ -240,18 +248,7 @@ def check_X(
             f"{what} has {arr.ndim} dimensions; expected (n, d), (n, t, d) sequences or (n, c, h, w) images."
         )
     n = arr.shape[0]
-    if n < min_samples:
-        if n == 0:
-            raise ValueError(f"{what} has 0 rows; pass at least {min_samples} sample(s).")
-        raise ValueError(
-            f"{what} has {n} row(s) (n_samples={n}); at least {min_samples} are needed to fit. "
-            "Pass more training data."
-        )
-    if arr.ndim >= 2 and int(np.prod(arr.shape[1:])) == 0:
-        raise ValueError(
-            f"{what} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required; "
-            "pass at least one column."
-        )
+    _check_size(arr.shape, min_samples, what)
     if input_shape is not None and tuple(arr.shape[1:]) != tuple(input_shape):
         if len(input_shape) == 1 and arr.ndim == 2:
             _check_feature_count(arr.shape[1], input_shape, estimator_name, what)
