@@ -89,7 +89,7 @@ def _check_sparse(X: Any, *, dtype: Any, min_samples: int, input_shape, estimato
         raise ValueError(f"{what} has unsupported dtype {X.dtype}; pass numbers.")
     _check_size(X.shape, min_samples, what)
     _check_feature_count(X.shape[1], input_shape, estimator_name, what)
-    out = (sp.csr_array(X) if isinstance(X, sp.sparray) else sp.csr_matrix(X)).astype(dtype)
+    out = (sp.csr_array(X) if isinstance(X, getattr(sp, "sparray", ())) else sp.csr_matrix(X)).astype(dtype)
     out.sum_duplicates()
     if not np.isfinite(out.data).all():
         cols = np.unique(out.indices[~np.isfinite(out.data)])
