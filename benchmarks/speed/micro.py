@@ -133,6 +133,21 @@ def parts_ms(X, n=1000):
             return (time.perf_counter() - t) / n * 1e3
         fns[f"forward_backward_grad_fn_dropout_masks_{name}"] = drop
     out.update(interleaved(fns))
+
+    # the mask draws alone (the dropout layers of that network: widths 15, 7, 7, 15)
+    def draws(source):
+        draw = source(0.2, [15, 7, 7, 15])
+
+        def run():
+            t = time.perf_counter()
+            for _ in range(n):
+                draw(128, xb)
+            return (time.perf_counter() - t) / n * 1e3
+        return run
+
+    out.update(interleaved({f"dropout_mask_draw_{name}": draws(source) for name, source in (
+        ("torch_per_step", per_step_torch), ("torch_block", fast_mlp.dropout_masks),
+        ("numpy_block", numpy_dropout_masks))}))
     return out
 
 

@@ -244,7 +244,7 @@ class AutoEncoder(_ReconstructionModel):
             return trimmed_mean(squared_error(x, dec(enc(x))), trim)
 
         self._val_fn = val_loss
-        grad_fn = None
+        grad_fn = None  # the same loss and gradients, written by hand for plain MLPs on the CPU
         if self._fast_backward and x_is_rows(self.input_shape_):
             grad_fn = fast_mlp.mlp_mse_grad_fn([enc, dec], noise=sigma, trim=trim)
         return [Step("reconstruction", [enc, dec], loss, grad_fn=grad_fn)]

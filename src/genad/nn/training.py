@@ -74,10 +74,13 @@ class Step:
         Add the shared l1/l2 ``penalty`` to this step's loss.
     grad_fn : callable(batch) -> Tensor or dict, optional
         A faster equivalent of ``loss`` that also writes the gradients of the loss into every
-        parameter's ``.grad`` itself (a hand-written backward, e.g. for plain MLP
-        autoencoders); the loop then skips autograd's ``backward`` for the loss (a penalty is
-        still differentiated by autograd and added). It must return the same loss as ``loss``
-        and leave gradients identical to ``loss(batch).backward()``.
+        parameter's ``.grad`` itself (a hand-written backward such as
+        :func:`genad.nn.fast_mlp.mlp_mse_grad_fn`); the loop then skips autograd's ``backward``
+        for the loss (a penalty is still differentiated by autograd and added). It must return
+        the same loss as ``loss`` and leave gradients identical to ``loss(batch).backward()``.
+        A lone step with a ``grad_fn`` and no penalty trains one packed parameter
+        (:func:`genad.nn.fast_mlp.pack_parameters`); with Adam, :class:`genad.nn.optim.TensorAdam`
+        updates it.
     """
 
     name: str
