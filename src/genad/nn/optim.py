@@ -70,7 +70,7 @@ class TensorAdam:
         self.lr, self.betas, self.eps, self.weight_decay = float(lr), tuple(betas), float(eps), float(weight_decay)
         self.exp_avgs = [torch.zeros_like(t, memory_format=torch.preserve_format) for t in self.tensors]
         self.exp_avg_sqs = [torch.zeros_like(t, memory_format=torch.preserve_format) for t in self.tensors]
-        self.steps = [torch.tensor(0.0) for _ in self.tensors]
+        self.steps = [torch.zeros((), dtype=torch.float32, device=t.device) for t in self.tensors]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for t in self.tensors:
