@@ -17,7 +17,7 @@ reconstruction loss over the latents (rate ``search_lr``) and the copy (rate
     score(x) = 1/n_seeds sum_j l(G_theta(z_j), x),      l(a, b) = ||a - b||_2^2
 
 The search runs for a whole chunk of test points and their seeds at once: the per-point
-parameter copies run as batched matrix products (``_gan.PerPointGenerator``; ``torch.func.vmap``
+parameter copies run as batched matrix products (``genad.nn.latent_search.PerPointGenerator``; ``torch.func.vmap``
 for convolutional generators off the CPU), and the Adam update is written out with tensor
 operations over all copies.
 """
@@ -29,15 +29,14 @@ import torch
 import torch.nn.functional as F
 
 from .._deprecation import take_renamed
+from ..nn.latent_search import draw_seeds, latent_search
 from ..nn.training import Step
 from ._gan import (
     Critic,
     _GANDetector,
     check_positive_int,
-    draw_seeds,
     generator_net,
     gradient_penalty,
-    latent_search,
     log_normal,
 )
 
