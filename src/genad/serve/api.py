@@ -179,7 +179,7 @@ def parse_rows(media: str, body: bytes, max_rows: int):
             return data, len(data)
         if not all(isinstance(r, dict) for r in data):
             raise APIError(422, "invalid_input", '"records" must be a list of objects ({"column": value, ...})')
-        return pd.DataFrame.from_records(data), len(data)
+        return _records_frame(data), len(data)
     if media in _CSV_TYPES:
         try:
             df = pd.read_csv(io.BytesIO(body))
@@ -201,6 +201,21 @@ def parse_rows(media: str, body: bytes, max_rows: int):
         raise APIError(422, "invalid_input", "the table has a header but no rows")
     _check_count(len(df), max_rows)
     return df, len(df)
+
+
+def _records_frame(records: list[dict]):
+    """Records -> DataFrame; a JSON null among numbers is NaN (as in a CSV), not text."""
+    import pandas as pd
+
+    df = pd.DataFrame.from_records(records)
+    for col in df.columns[df.dtypes == object]:
+        values = df[col].tolist()
+        if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values):
+            try:
+                df[col] = pd.to_numeric(df[col].astype("float64"))
+            except (TypeError, ValueError, OverflowError):
+                pass
+    return df
 
 
 def _check_count(n: int, max_rows: int) -> None:

@@ -113,6 +113,8 @@ class Registry:
         models, failed = {}, {}
         for path in sorted(self.folder.glob("*" + SUFFIX)):
             name = path.name[: -len(SUFFIX)]
+            if name.startswith("."):  # hidden files are never served
+                continue
             try:
                 check_name(name)
                 models[name] = self._entry(name, path, path)
