@@ -149,6 +149,19 @@ async def batch_phase(url, key, name, det, X, reps, max_seconds):
     return out
 
 
+async def timed_post(c, name, body, headers):
+    """One score request: (status code or transport error name, seconds)."""
+    import httpx
+
+    t0 = time.perf_counter()
+    try:
+        r = await c.post(f"/v1/models/{name}/score", content=body, headers=headers)
+        code = r.status_code
+    except httpx.HTTPError as exc:
+        code = type(exc).__name__
+    return code, time.perf_counter() - t0
+
+
 async def closed_loop(url, key, name, bodies, clients, seconds, max_requests):
     import httpx
 
@@ -165,13 +178,8 @@ async def closed_loop(url, key, name, bodies, clients, seconds, max_requests):
             j = i
             while time.monotonic() < t_end and count < max_requests:
                 count += 1
-                t0 = time.perf_counter()
-                try:
-                    r = await c.post(f"/v1/models/{name}/score", content=bodies[j % len(bodies)], headers=h)
-                    code = r.status_code
-                except httpx.HTTPError as exc:
-                    code = type(exc).__name__
-                lat.append(time.perf_counter() - t0)
+                code, secs = await timed_post(c, name, bodies[j % len(bodies)], h)
+                lat.append(secs)
                 codes[code] = codes.get(code, 0) + 1
                 j += clients
 
@@ -191,13 +199,8 @@ async def open_loop(url, key, name, bodies, rate, seconds, max_outstanding=2000)
     codes, lat = {}, []
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as c:
         async def one(j):
-            t0 = time.perf_counter()
-            try:
-                r = await c.post(f"/v1/models/{name}/score", content=bodies[j % len(bodies)], headers=h)
-                code = r.status_code
-            except httpx.HTTPError as exc:
-                code = type(exc).__name__
-            lat.append(time.perf_counter() - t0)
+            code, secs = await timed_post(c, name, bodies[j % len(bodies)], h)
+            lat.append(secs)
             codes[code] = codes.get(code, 0) + 1
 
         tasks, t0, j = [], time.perf_counter(), 0

@@ -259,6 +259,7 @@ def serve(
     new_key: Optional[str] = typer.Option(None, "--new-key", help="make a key NAME, print it once, store its hash, exit"),
     role: str = typer.Option("score", "--role", help="role of --new-key: score or admin"),
     max_body_mb: float = typer.Option(32, "--max-body-mb", help="largest request body in MiB"),
+    max_upload_mb: float = typer.Option(512, "--max-upload-mb", help="largest model file accepted by PUT, in MiB"),
     max_rows: int = typer.Option(100_000, "--max-rows", help="most rows per score request"),
     rate_limit: float = typer.Option(200, "--rate-limit", help="requests per second per key (0: no limit)"),
     burst: Optional[float] = typer.Option(None, "--burst", help="token-bucket burst (default 2 x --rate-limit)"),
@@ -280,7 +281,8 @@ def serve(
                        "this is the only time it is shown", err=True)
             return
         S.run(host, port, auth=not no_auth, echo=typer.echo, models=models,
-              api_keys=None if no_auth else api_keys, max_body_mb=max_body_mb, max_rows=max_rows,
+              api_keys=None if no_auth else api_keys, max_body_mb=max_body_mb, max_upload_mb=max_upload_mb,
+              max_rows=max_rows,
               rate_limit=rate_limit, burst=burst, max_concurrent=max_concurrent, workers=workers,
               cors=cors or ())
 

@@ -184,7 +184,7 @@ def test_unknown_model_route_and_method(client):
     _err(client.patch("/v1/models/iso"), 405)
 
 
-def test_rows_cap_and_body_cap(make_client, serve_data):
+def test_rows_cap_and_body_cap(make_client, serve_data, models_dir):
     c = make_client(max_rows=10, max_body_mb=0.01)
     _err(c.post("/v1/models/iso/score", json=_rows(serve_data["test"].head(11))), 413, "too_many_rows", ["limit is 10"])
     assert c.post("/v1/models/iso/score", json=_rows(serve_data["test"].head(10))).status_code == 200
@@ -198,6 +198,12 @@ def test_rows_cap_and_body_cap(make_client, serve_data):
 
     _err(c.post("/v1/models/iso/score", content=chunks(), headers={"Content-Type": "application/json"}),
          413, "payload_too_large")
+    # model uploads have their own cap
+    raw = (models_dir / "iso.genad").read_bytes()
+    assert c.put("/v1/models/copy", content=raw).status_code == 201
+    small = make_client(max_upload_mb=0.01)
+    _err(small.put("/v1/models/copy2", content=raw), 413, "payload_too_large", ["--max-upload-mb"])
+    assert not (models_dir / "copy2.genad").exists()
 
 
 # ------------------------------------------------------------------ auth, names, limits

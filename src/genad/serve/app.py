@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from . import api
 from .auth import KeyStore
-from .limits import BodyTooLarge, Gate, GuardMiddleware, RateLimited, TokenBuckets, TooBusy, retry_after_header
+from .limits import (BodyTooLarge, Gate, GuardMiddleware, RateLimited, TokenBuckets, TooBusy,
+                     retry_after_header, too_large_message)
 from .registry import Registry
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -53,6 +54,7 @@ def create_app(
     api_keys: str | os.PathLike | None = None,
     auth: bool = True,
     max_body_mb: float = 32,
+    max_upload_mb: float = 512,
     max_rows: int = 100_000,
     rate_limit: float = 200.0,
     burst: float | None = None,
@@ -69,6 +71,7 @@ def create_app(
     api_keys : key file written by ``genad serve --new-key`` (required unless ``auth=False``).
     auth : require an API key on ``/v1``. Only turn it off for a server bound to loopback.
     max_body_mb : largest request body (413 above it).
+    max_upload_mb : largest model file accepted by ``PUT`` (413 above it).
     max_rows : most rows in one score request (413 above it).
     rate_limit, burst : per-key token bucket, requests per second and burst size (429 with
         Retry-After beyond it); ``rate_limit=0`` turns it off. ``burst`` defaults to 2 x rate.
@@ -89,7 +92,8 @@ def create_app(
             raise ValueError(f"API key file {api_keys} holds no keys; add one with genad serve --new-key NAME")
     else:
         keys = None
-    for label, value, low in (("max_body_mb", max_body_mb, 0), ("max_rows", max_rows, 0),
+    for label, value, low in (("max_body_mb", max_body_mb, 0), ("max_upload_mb", max_upload_mb, 0),
+                              ("max_rows", max_rows, 0),
                               ("max_concurrent", max_concurrent, 0), ("rate_limit", rate_limit, -1)):
         if not value > low:
             raise ValueError(f"{label} must be {'positive' if low == 0 else 'zero or more'}, got {value}")
@@ -130,7 +134,7 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=list(cors), allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "Accept"],
                            expose_headers=["X-Genad-Model", "X-Genad-Digest", "Retry-After"])
-    app.add_middleware(GuardMiddleware, max_body=int(max_body_mb * 2**20))
+    app.add_middleware(GuardMiddleware, max_body=int(max_body_mb * 2**20), max_upload=int(max_upload_mb * 2**20))
     return app
 
 
@@ -183,9 +187,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BodyTooLarge)
     async def on_too_large(request, exc: BodyTooLarge):
-        from .limits import _too_large
-
-        return _error(413, "payload_too_large", _too_large(exc.limit), {"Connection": "close"})
+        return _error(413, "payload_too_large", too_large_message(exc.limit, exc.upload), {"Connection": "close"})
 
     @app.exception_handler(RateLimited)
     async def on_rate(request, exc: RateLimited):

@@ -10,8 +10,8 @@ log = logging.getLogger("genad.serve")
 
 
 class BodyTooLarge(Exception):
-    def __init__(self, limit: int):
-        self.limit = limit
+    def __init__(self, limit: int, upload: bool = False):
+        self.limit, self.upload = limit, upload
 
 
 class TooBusy(Exception):
@@ -81,15 +81,16 @@ def retry_after_header(seconds: float) -> str:
 class GuardMiddleware:
     """ASGI middleware: body size cap and one log line per request.
 
-    The cap is enforced twice: a ``Content-Length`` above it is refused before the body is read,
+    Model uploads (``PUT``) get their own, larger cap ``max_upload``. The cap is enforced twice: a ``Content-Length`` above it is refused before the body is read,
     and a body sent without one (chunked) raises :class:`BodyTooLarge` from ``receive`` once it
     passes the cap. The log line has method, path, model, rows, status and milliseconds, never the
     body, the query string or any header.
     """
 
-    def __init__(self, app, max_body: int):
+    def __init__(self, app, max_body: int, max_upload: int | None = None):
         self.app = app
         self.max_body = int(max_body)
+        self.max_upload = int(max_upload if max_upload is not None else max_body)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -97,7 +98,8 @@ class GuardMiddleware:
         t0 = time.perf_counter()
         state = scope.setdefault("state", {})
         status = {"code": 0}
-        limit = self.max_body
+        upload = scope.get("method") == "PUT"
+        limit = self.max_upload if upload else self.max_body
 
         async def send_logged(message):
             if message["type"] == "http.response.start":
@@ -113,7 +115,7 @@ class GuardMiddleware:
                     except ValueError:
                         length = None
             if length is not None and length > limit:
-                await _send_error(send_logged, 413, "payload_too_large", _too_large(limit))
+                await _send_error(send_logged, 413, "payload_too_large", too_large_message(limit, upload))
                 return
             seen = 0
 
@@ -123,7 +125,7 @@ class GuardMiddleware:
                 if message["type"] == "http.request":
                     seen += len(message.get("body", b""))
                     if seen > limit:
-                        raise BodyTooLarge(limit)
+                        raise BodyTooLarge(limit, upload)
                 return message
 
             await self.app(scope, receive_capped, send_logged)
@@ -136,7 +138,10 @@ class GuardMiddleware:
             )
 
 
-def _too_large(limit: int) -> str:
+def too_large_message(limit: int, upload: bool = False) -> str:
+    if upload:
+        return (f"model file is larger than the upload limit of {limit / 2**20:g} MiB; start the "
+                "server with a larger --max-upload-mb to accept it")
     return (f"request body is larger than the limit of {limit / 2**20:g} MiB; send fewer rows per "
             "request (or start the server with a larger --max-body-mb)")
 

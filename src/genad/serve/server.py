@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import sys
+import warnings
 from typing import Callable
 
 from .app import create_app
@@ -48,6 +49,9 @@ def run(host: str = "127.0.0.1", port: int = 8000, *, auth: bool = True,
     svc_log.addHandler(handler)
     svc_log.setLevel(getattr(logging, log_level.upper(), logging.INFO))
     svc_log.propagate = False
+    # scikit-learn repeats this warning on every IsolationForest call made from a scoring thread;
+    # it concerns configuration propagation to joblib workers and would fill the log
+    warnings.filterwarnings("ignore", message=r".*sklearn\.utils\.parallel\.delayed.*", category=UserWarning)
     try:
         uvicorn.run(app, host=host, port=int(port), access_log=False, log_level=log_level,
                     server_header=False)
