@@ -409,6 +409,8 @@ def test_limits_name_the_entry_and_the_limit(models, tmp_path):
     with pytest.raises(ValueError, match="entry 'weights.safetensors' is encrypted"):
         genad.load(enc)
     assert genad.load(path, max_bytes=10_000_000) is not None
+    with pytest.raises(ValueError, match="max_ratio must be a positive number; got None"):
+        genad.load(path, max_ratio=None)
 
 
 def test_weights_must_fit_the_configured_networks(models, tmp_path):

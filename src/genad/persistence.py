@@ -478,7 +478,7 @@ def _clean_skops(data: bytes, where: str, budget: _Budget, max_ratio: float, max
         archive = _Archive(zf, where, budget, max_ratio, max_entries)
         for name in archive.entries:
             info = archive.check(name)
-            with clean.open(zipfile.ZipInfo(name, date_time=info.date_time), "w", force_zip64=True) as dst:
+            with clean.open(zipfile.ZipInfo(name), "w", force_zip64=True) as dst:
                 archive.stream(name, dst.write)
     return out.getvalue()
 
@@ -561,6 +561,10 @@ def load(path, *, max_bytes: int = MAX_BYTES, max_config_bytes: int = MAX_CONFIG
         raise FileNotFoundError(f"model file {path} does not exist")
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a genad model file")
+    for name, limit in (("max_bytes", max_bytes), ("max_config_bytes", max_config_bytes), ("max_ratio", max_ratio),
+                        ("max_entries", max_entries)):
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0:
+            raise ValueError(f"{name} must be a positive number; got {limit!r}")
     where = f"model file {path}"
     budget = _Budget(max_bytes)
     try:
@@ -577,7 +581,7 @@ def load(path, *, max_bytes: int = MAX_BYTES, max_config_bytes: int = MAX_CONFIG
             archive.check("weights.safetensors")
             weights = _read_weights(archive, "weights.safetensors", config, hasher, max_config_bytes)
             blobs = {}
-            for name in sorted(n for n in names if n.startswith("sklearn/")):
+            for name in sorted(n for n in names if n.startswith("sklearn/") and not n.endswith("/")):
                 archive.check(name)
                 hasher.update(name.encode())
                 blobs[name] = archive.read(name, hasher)
