@@ -27,18 +27,19 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import StrOptions
 
 from ..nn.training import Step
 from ._gan import (
     Critic,
     _GANDetector,
-    check_positive_int,
     draw_seeds,
     generator_net,
     gradient_penalty,
     latent_search,
     log_normal,
 )
+from .deep import NON_NEGATIVE, POSITIVE, POSITIVE_INT
 
 __all__ = ["ADGAN"]
 
@@ -74,14 +75,21 @@ class ADGAN(_GANDetector):
         ``"reconstruction"`` (the paper's score), or ablations: minus the critic's output on the
         final reconstructions, or minus the prior log-likelihood of the final latents; each
         averaged over the seeds.
-    out_activation : {"auto", "tanh", "sigmoid", None}
+    output_activation : {"auto", "tanh", "sigmoid", None}
         Generator output; "auto" uses tanh when the (scaled) training data lie in [-1, 1].
+        (Called ``out_activation`` before; that name still works for one release, with a
+        ``FutureWarning``.)
     base_channels : int
         Width of the DCGAN convolutions (images).
     preprocessing : {"auto", "standard", "minmax", None}
         "auto": none for images (already in [-1, 1] from genad's loaders), "standard" for rows.
-    epochs, batch_size, lr, optimizer, weight_decay, validation_fraction, patience, device,
-    random_state, verbose, callbacks, contamination :
+    validation_fraction : float, default 0.0
+    patience : int or None, default None
+        Early stopping is off by default for the GANs: an adversarial loss does not fall as the
+        model improves, so it cannot pick the best epoch (the reconstruction models hold out
+        10% and stop after 5 epochs without improvement).
+    epochs, batch_size, lr, optimizer, weight_decay, device, random_state, verbose, callbacks,
+    contamination :
         as in every deep detector. With ``optimizer="adam"`` the GAN steps use betas (0.5, 0.9).
 
     Attributes
@@ -101,6 +109,18 @@ class ADGAN(_GANDetector):
     _fast_params = {"epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}
     _SCORES = ("reconstruction", "discriminator", "prior")
     _OBJECTIVES = ("wgan-gp", "gan")
+    _parameter_constraints = {
+        **_GANDetector._parameter_constraints,
+        "objective": [StrOptions(set(_OBJECTIVES))],
+        "n_critic": [POSITIVE_INT],
+        "gp_weight": [NON_NEGATIVE],
+        "n_seeds": [POSITIVE_INT],
+        "search_steps": [POSITIVE_INT],
+        "search_lr": [POSITIVE],
+        "search_generator_lr": [NON_NEGATIVE],
+        "freeze_generator": ["boolean"],
+        "score": "no_validation",  # checked with its choices when the networks are built
+    }
 
     def __init__(
         self,
@@ -115,7 +135,7 @@ class ADGAN(_GANDetector):
         search_generator_lr=5e-5,
         freeze_generator=False,
         score="reconstruction",
-        out_activation="auto",
+        output_activation="auto",
         base_channels=32,
         epochs=50,
         batch_size=64,
@@ -130,6 +150,7 @@ class ADGAN(_GANDetector):
         verbose=0,
         callbacks=None,
         contamination=None,
+        out_activation="deprecated",
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
@@ -142,7 +163,7 @@ class ADGAN(_GANDetector):
         self.search_generator_lr = search_generator_lr
         self.freeze_generator = freeze_generator
         self.score = score
-        self.out_activation = out_activation
+        self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
         self.batch_size = batch_size
@@ -157,18 +178,14 @@ class ADGAN(_GANDetector):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
+        self.out_activation = out_activation
 
     # ------------------------------------------------------------ networks
     def _build_networks(self) -> None:
         if self.score not in self._SCORES:
             raise ValueError(f"score must be one of {self._SCORES}; got {self.score!r}.")
-        if self.objective not in self._OBJECTIVES:
-            raise ValueError(f"objective must be one of {self._OBJECTIVES}; got {self.objective!r}.")
-        check_positive_int("n_critic", self.n_critic)
-        check_positive_int("n_seeds", self.n_seeds)
-        check_positive_int("search_steps", self.search_steps)
         shape, h, k = self.input_shape_, self._hidden(), self._latent_dim()
-        self.generator_ = generator_net(shape, h, k, self.out_activation_, self.base_channels)
+        self.generator_ = generator_net(shape, h, k, self.output_activation_, self.base_channels)
         self.critic_ = Critic(shape, h, self.base_channels, batchnorm=False)
 
     # ------------------------------------------------------------ training
