@@ -90,6 +90,7 @@ def test_bad_score_mode():
         AdversarialAutoEncoder(score="prior", epochs=1).fit(Xtr)
 
 
+@pytest.mark.slow  # two 30-epoch fits; the trimmed loss itself is tested fast in test_autoencoder and test_vae
 def test_trim_keeps_training_anomalies_out():
     from test_autoencoder import contaminated
 

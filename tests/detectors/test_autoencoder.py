@@ -21,7 +21,7 @@ def planted(n=400, d=8, n_out=20, seed=0):
     return Xtr.astype(np.float32), X, y
 
 
-FAST = dict(epochs=30, batch_size=32, random_state=0)
+FAST = dict(epochs=15, batch_size=32, random_state=0)
 
 
 def test_planted_anomalies_auc():

@@ -9,7 +9,7 @@ from genad import VAE
 
 from test_autoencoder import planted  # noqa: E402
 
-FAST = dict(epochs=30, batch_size=32, random_state=0, n_samples=4)
+FAST = dict(epochs=15, batch_size=32, random_state=0, n_samples=4)
 
 
 @pytest.fixture(scope="module")
