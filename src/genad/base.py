@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from . import thresholds as _th
-from ._registry import _REGISTRY, register, registered_detectors
+from ._registry import _REGISTRY, register, registered_detectors  # noqa: F401  (_REGISTRY: genad.group.base)
 from .scaling import Scaler
 from .validation import check_fitted, check_X, dataframe_feature_names
 
