@@ -5,7 +5,7 @@ Every detector follows one contract (:class:`genad.base.Detector`): ``fit(X)``,
 ``set_threshold``, ``save`` and :func:`genad.load`.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .base import Detector
 from .detectors.adgan import ADGAN

@@ -70,7 +70,7 @@ _CHUNK = 1 << 20  # bytes decompressed per read: the most memory one read can ta
 
 
 def _version() -> str:
-    from . import __version__
+    from ._version import __version__
 
     return __version__
 
@@ -85,7 +85,8 @@ class _Encoder:
         import torch
         from sklearn.base import BaseEstimator
 
-        from .base import Detector, Scaler
+        from ._registry import is_registered
+        from .scaling import Scaler
 
         if value is None or isinstance(value, (bool, str)):
             return value
@@ -123,7 +124,7 @@ class _Encoder:
                 "offset": self.encode(value.offset_, f"{key}.offset"),
                 "scale": self.encode(value.scale_, f"{key}.scale"),
             }
-        if isinstance(value, Detector):
+        if is_registered(value):
             return {_MARK: "detector", **self.detector(value, key)}
         if isinstance(value, BaseEstimator):
             import skops.io as sio
@@ -137,14 +138,14 @@ class _Encoder:
         )
 
     def params(self, est) -> dict:
-        from .base import Detector
+        from ._registry import is_registered
 
         out = {}
         for name, value in est.get_params(deep=False).items():
             if name == "callbacks":
                 out[name] = None  # callables are never stored
                 continue
-            if isinstance(value, Detector):
+            if is_registered(value):
                 out[name] = {_MARK: "estimator", "class": _class_name(value), "params": self.params(value)}
                 continue
             try:
@@ -164,7 +165,9 @@ class _Encoder:
 
 
 def _class_name(est) -> str:
-    return f"{type(est).__module__}.{type(est).__qualname__}"
+    from ._registry import class_name
+
+    return class_name(est)
 
 
 class _Decoder:
@@ -190,7 +193,7 @@ class _Decoder:
         if kind == "tensor":
             return self.tensors[node["key"]]
         if kind == "scaler":
-            from .base import Scaler
+            from .scaling import Scaler
 
             sc = Scaler(node["kind"])
             sc.offset_, sc.scale_ = self.decode(node["offset"]), self.decode(node["scale"])
@@ -257,24 +260,9 @@ class _Decoder:
 
 
 def _resolve(name: str):
-    from .base import registered_detectors
+    from ._registry import detector_class
 
-    _import_all()
-    cls = registered_detectors().get(name)
-    if cls is None:
-        raise ValueError(f"the model file names class {name!r}, which is not a genad detector")
-    return cls
-
-
-def _import_all() -> None:
-    """Import genad's public API so that every detector class is registered."""
-    import genad  # noqa: F401
-
-    for mod in ("genad.group", "genad.bench.adapters"):
-        try:
-            __import__(mod)
-        except ImportError:
-            pass
+    return detector_class(name)
 
 
 def _load_skops(data: bytes):

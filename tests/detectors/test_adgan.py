@@ -156,7 +156,7 @@ def test_bad_params():
     X, _, _ = blobs(n=60)
     with pytest.raises(ValueError, match="score_type must be one of"):
         ADGAN(**FAST, score_type="nope").fit(X)
-    with pytest.raises(ValueError, match="n_seeds must be a positive integer"):
+    with pytest.raises(ValueError, match="'n_seeds' parameter of ADGAN"):
         ADGAN(**{**FAST, "n_seeds": 0}).fit(X)
 
 

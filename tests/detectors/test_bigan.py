@@ -69,9 +69,9 @@ def test_spectral_norm_and_feature_matching(tmp_path):
 
 def test_bad_bigan_params():
     X, _, _ = blobs(n=60)
-    with pytest.raises(ValueError, match="alad_score must be"):
+    with pytest.raises(ValueError, match="'alad_score' parameter of BiGAN"):
         BiGAN(**FAST, alad=True, alad_score="nope").fit(X)
-    with pytest.raises(ValueError, match="feature_matching must be >= 0"):
+    with pytest.raises(ValueError, match="'feature_matching' parameter of BiGAN"):
         BiGAN(**FAST, feature_matching=-1.0).fit(X)
 
 

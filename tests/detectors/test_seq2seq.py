@@ -151,13 +151,13 @@ def test_same_seed_same_scores(data):
 
 
 @pytest.mark.parametrize("params, X, msg", [
-    ({"decode": "greedy", "conditional": True}, np.zeros((20, 5, 1)), "decode must be one of"),
+    ({"decode": "greedy", "conditional": True}, np.zeros((20, 5, 1)), "'decode' parameter of Seq2Seq"),
     ({"decode": "teacher_forcing"}, np.zeros((20, 5, 1)), "applies to a conditional decoder only"),
-    ({"conditional": "yes"}, np.zeros((20, 5, 1)), "conditional must be True or False"),
-    ({"steps_per_cell": 0}, np.zeros((20, 5, 1)), "steps_per_cell must be a positive integer or 'auto'"),
-    ({"steps_per_cell": "big"}, np.zeros((20, 5, 1)), "steps_per_cell must be a positive integer or 'auto'"),
+    ({"conditional": "yes"}, np.zeros((20, 5, 1)), "'conditional' parameter of Seq2Seq"),
+    ({"steps_per_cell": 0}, np.zeros((20, 5, 1)), "'steps_per_cell' parameter of Seq2Seq"),
+    ({"steps_per_cell": "big"}, np.zeros((20, 5, 1)), "'steps_per_cell' parameter of Seq2Seq"),
     ({"hidden": [0]}, np.zeros((20, 5, 1)), "hidden must be a positive integer"),
-    ({"latent_dim": 0}, np.zeros((20, 5, 1)), "latent_dim must be a positive integer"),
+    ({"latent_dim": 0}, np.zeros((20, 5, 1)), "'latent_dim' parameter of Seq2Seq"),
     ({}, np.zeros((20, 1, 3, 3, 2)), "5 dimensions"),
     ({}, np.zeros((20, 1, 3)), "at least 2 time steps"),
 ])

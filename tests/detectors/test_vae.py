@@ -9,7 +9,7 @@ from genad import VAE
 
 from test_autoencoder import planted  # noqa: E402
 
-FAST = dict(epochs=30, batch_size=32, random_state=0, n_samples=4)
+FAST = dict(epochs=15, batch_size=32, random_state=0, n_samples=4)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_bad_score_type():
     Xtr, _, _ = planted()
     with pytest.raises(ValueError, match="score_type must be one of"):
         VAE(score_type="likelihood", epochs=1).fit(Xtr)
-    with pytest.raises(ValueError, match="n_samples must be at least 1"):
+    with pytest.raises(ValueError, match="'n_samples' parameter of VAE"):
         VAE(n_samples=0, epochs=1).fit(Xtr)
 
 
@@ -92,5 +92,5 @@ def test_trim_leaves_the_worst_rows_out_of_the_loss():
     assert roc_auc_score(y, fits[0.25].decision_function(X)) > 0.98
     # the trimmed -ELBO leaves out each batch's worst quarter: clearly below the full one
     assert fits[0.25].history_["loss"][-1] < fits[0.0].history_["loss"][-1] - 0.5
-    with pytest.raises(ValueError, match=r"trim must be in \[0, 0.5\)"):
+    with pytest.raises(ValueError, match=r"'trim' parameter of \w+ must be .*\[0(\.0)?, 0\.5\)"):
         genad.VAE(trim=0.7, epochs=1).fit(Xtr)

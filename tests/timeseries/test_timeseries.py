@@ -262,3 +262,11 @@ def test_nab_score_matches_point_by_point_reference(seed):
     for profile, w in NAB_PROFILES.items():
         got = nab_score(det, ts, windows, profile=profile, probation=45)["raw"]
         assert got == pytest.approx(_nab_reference(det, spans, 45, w))
+
+
+def test_nab_metrics_live_in_genad_metrics_and_keep_their_old_path():
+    import genad.datasets.timeseries as old
+    import genad.metrics as metrics
+
+    for name in ("nab_score", "nab_window_scores", "NAB_PROFILES"):
+        assert getattr(old, name) is getattr(metrics, name)

@@ -8,7 +8,7 @@ back to time points and to labelled anomaly windows (NAB).
 * :func:`window_scores_to_points`, :func:`points_to_window_labels` -- between windows and points;
 * :func:`rolling_zscore` -- the classic baseline: distance from a trailing mean in trailing stds;
 * :func:`nab_window_scores`, :func:`nab_score` -- scores per labelled NAB window, and NAB's
-  own scoring rule (application profiles).
+  own scoring rule (application profiles); defined in :mod:`genad.metrics`, importable here.
 
 A window ``i`` of :func:`sliding_windows` covers points ``i*stride .. i*stride + length - 1``;
 every function here uses that convention.
@@ -32,6 +32,9 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+# NAB's scoring lives with the other metrics; importable from here as before
+from ..metrics import NAB_PROFILES, nab_score, nab_window_scores  # noqa: F401
 
 __all__ = [
     "sliding_windows",
@@ -321,109 +324,3 @@ def rolling_zscore(values, window: int, min_periods: int | None = None) -> np.nd
     z = ((df - mu).abs() / np.maximum(sd, floor)).to_numpy()
     z = np.nan_to_num(z, nan=0.0)
     return z.max(axis=1)
-
-
-# ----------------------------------------------------------------------------- NAB
-def _window_masks(timestamps, windows) -> list[np.ndarray]:
-    ts = pd.DatetimeIndex(pd.to_datetime(np.asarray(timestamps))).to_numpy()
-    out = []
-    for a, b in windows:
-        out.append((ts >= np.datetime64(pd.Timestamp(a))) & (ts <= np.datetime64(pd.Timestamp(b))))
-    return out
-
-
-def nab_window_scores(point_scores, timestamps, windows) -> tuple[np.ndarray, np.ndarray]:
-    """Map point scores onto NAB's labelled windows.
-
-    Returns ``(window_max, outside)``: the highest score inside each labelled window (NaN for
-    a window with no point in ``timestamps``) and the scores of the points outside every window.
-    A window counts as detected at threshold u when ``window_max > u``; the false alarms are
-    the outside points above u.
-    """
-    s = np.asarray(point_scores, dtype=np.float64).ravel()
-    masks = _window_masks(timestamps, windows)
-    if masks and len(masks[0]) != len(s):
-        raise ValueError(f"point_scores has {len(s)} entries but timestamps has {len(masks[0])}.")
-    inside = np.zeros(len(s), bool)
-    wmax = []
-    for m in masks:
-        wmax.append(s[m].max() if m.any() else np.nan)
-        inside |= m
-    return np.asarray(wmax, dtype=np.float64), s[~inside]
-
-
-#: NAB's application profiles (config/profiles.json): weights of true positives, false
-#: positives and false negatives.
-NAB_PROFILES = {
-    "standard": {"tp": 1.0, "fp": 0.11, "fn": 1.0},
-    "reward_low_FP_rate": {"tp": 1.0, "fp": 0.22, "fn": 1.0},
-    "reward_low_FN_rate": {"tp": 1.0, "fp": 0.11, "fn": 2.0},
-}
-
-
-def _scaled_sigmoid(x: np.ndarray) -> np.ndarray:
-    """NAB's ``2 / (1 + exp(5 x)) - 1``, and -1 beyond 3 window lengths."""
-    x = np.asarray(x, dtype=np.float64)
-    return np.where(x > 3.0, -1.0, 2.0 / (1.0 + np.exp(5.0 * x)) - 1.0)
-
-
-_MAX_TP = float(_scaled_sigmoid(-1.0))  # a detection at a window's first point, scaled to 1
-
-
-def nab_score(detections, timestamps, windows, profile: str = "standard", probation: int = 0) -> dict:
-    """NAB's scoring rule for one series (Lavin & Ahmad 2015; numenta/NAB ``sweeper.py``).
-
-    ``detections`` is 0/1 per time point. Points before ``probation`` are ignored. Inside a
-    labelled window only the first detection counts, rewarded ``A_tp * sigma(y) / sigma(-1)``
-    with y the position relative to the window's end (-1 at its start, where the reward is
-    ``A_tp``; it falls towards 0 at the window's end).
-    Outside, every detection costs ``A_fp * sigma(y)`` with y the distance after the preceding
-    window in window lengths (-1 when no window precedes it), so alarms just after a window
-    cost little. Every missed window costs ``A_fn``. ``sigma(y) = 2 / (1 + e^{5y}) - 1``.
-
-    Returns ``raw``, ``perfect`` (every window detected at its first point), ``null`` (no
-    detection) and ``normalized = 100 (raw - null) / (perfect - null)``; for a corpus, sum the
-    three raw figures over series before normalising (as NAB does).
-    """
-    if profile not in NAB_PROFILES:
-        raise ValueError(f"profile must be one of {sorted(NAB_PROFILES)}; got {profile!r}.")
-    w = NAB_PROFILES[profile]
-    det = np.asarray(detections).astype(bool).ravel()
-    masks = _window_masks(timestamps, windows)
-    n = len(det)
-    if masks and len(masks[0]) != n:
-        raise ValueError(f"detections has {n} entries but timestamps has {len(masks[0])}.")
-    spans = []
-    for m in masks:
-        idx = np.flatnonzero(m)
-        if len(idx):
-            spans.append((int(idx[0]), int(idx[-1])))
-    spans.sort()
-    a = np.array([sp[0] for sp in spans], dtype=np.int64)
-    b = np.array([sp[1] for sp in spans], dtype=np.int64)
-    hits = np.flatnonzero(det)
-    hits = hits[hits >= int(probation)]
-    k = np.searchsorted(b, hits, side="left")  # first window ending at or after each detection
-    inside = k < len(b)
-    inside[inside] = a[k[inside]] <= hits[inside]
-    # true positives: the first detection in each window, rewarded by how early it came
-    win, first = np.unique(k[inside], return_index=True)
-    i_first = hits[inside][first]
-    pos = -(b[win] - i_first + 1) / (b[win] - a[win] + 1).astype(np.float64)
-    raw = float(w["tp"] * np.sum(_scaled_sigmoid(pos)) / _MAX_TP)
-    detected = np.zeros(len(spans), bool)
-    detected[win] = True
-    # false positives: weighted by the distance after the preceding window (-1 without one)
-    out_i, prev = hits[~inside], k[~inside] - 1
-    fp = np.full(len(out_i), -1.0)
-    has = prev >= 0
-    width = b[prev[has]] - a[prev[has]] + 1
-    fp[has] = _scaled_sigmoid(np.abs(out_i[has] - b[prev[has]]) / np.maximum(width - 1, 1).astype(np.float64))
-    raw += float(w["fp"] * fp.sum())
-    counted = [j for j, (_, end) in enumerate(spans) if end >= probation]
-    raw -= w["fn"] * sum(1 for j in counted if not detected[j])
-    perfect = w["tp"] * len(counted)
-    null = -w["fn"] * len(counted)
-    norm = 100.0 * (raw - null) / (perfect - null) if perfect != null else float("nan")
-    return {"raw": raw, "perfect": perfect, "null": null, "normalized": norm,
-            "n_windows": len(counted), "detected": int(sum(detected[j] for j in counted))}

@@ -19,9 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from sklearn.utils._param_validation import StrOptions
+
 from ..nn import backbones as B
 from ..nn.latent_search import search_chunks
-from .deep import DeepDetector
+from .deep import POSITIVE_INT, DeepDetector
 
 __all__ = ["_GANDetector", "Critic", "generator_net", "gradient_penalty"]
 
@@ -35,21 +37,35 @@ class _GANDetector(DeepDetector):
     _SEARCH_ROWS = 4096  # (test points x seeds) searched together: bounds memory
     _CPU_CONV_SEARCH_ROWS = 256
 
+    _parameter_constraints = {
+        **DeepDetector._parameter_constraints,
+        "output_activation": [None, StrOptions({"auto", "tanh", "sigmoid"})],
+        "base_channels": [POSITIVE_INT],
+    }
+    _renamed_parameters = {"out_activation": "output_activation"}
+    _min_hidden_layers = 1
+
     # -------------------------------------------------------------- input handling
-    def _preprocessing(self):
-        p = getattr(self, "preprocessing", "auto")
-        if p == "auto":
-            return None if len(self.input_shape_) == 3 else "standard"
-        return p
+    def _auto_preprocessing(self):
+        return None if len(self.input_shape_) == 3 else "standard"
 
     def _fit(self, X: np.ndarray) -> None:
-        oa = getattr(self, "out_activation", "auto")
+        oa = self._setting("output_activation")
         if oa == "auto":
             oa = "tanh" if (X.size and X.min() >= -1.0 and X.max() <= 1.0) else None
         elif oa not in (None, "tanh", "sigmoid"):
-            raise ValueError(f'out_activation must be "auto", "tanh", "sigmoid" or None; got {oa!r}.')
-        self.out_activation_ = oa
+            raise ValueError(f'output_activation must be "auto", "tanh", "sigmoid" or None; got {oa!r}.')
+        self.output_activation_ = oa
         super()._fit(X)
+
+    @property
+    def out_activation_(self):
+        """Former name of ``output_activation_`` (model files saved before the rename)."""
+        return self.output_activation_
+
+    @out_activation_.setter
+    def out_activation_(self, value):
+        self.output_activation_ = value
 
     def _arch(self) -> str:
         return "conv" if len(self.input_shape_) == 3 else "mlp"
@@ -62,19 +78,8 @@ class _GANDetector(DeepDetector):
                 f"{X.shape}. Flatten them with X.reshape(len(X), -1)."
             )
 
-    def _hidden(self) -> list[int]:
-        h = getattr(self, "hidden", None)
-        if h is None:
-            return B.default_hidden(int(np.prod(self.input_shape_)))
-        return [int(h)] if isinstance(h, (int, np.integer)) else [int(v) for v in h]
-
-    def _latent_dim(self) -> int:
-        k = getattr(self, "latent_dim", None)
-        if k is None:
-            return 100 if self._arch() == "conv" else B.default_latent_dim(int(np.prod(self.input_shape_)))
-        if int(k) < 1:
-            raise ValueError(f"latent_dim must be a positive integer; got {k!r}.")
-        return int(k)
+    def _default_latent_dim(self) -> int:
+        return 100 if self._arch() == "conv" else super()._default_latent_dim()
 
     def _adam_kwargs(self) -> dict:
         """GAN-friendly Adam momentum (beta1 = 0.5, DCGAN / WGAN-GP) when the optimizer is Adam."""
@@ -192,12 +197,6 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) 
     out = critic(x_hat)
     (g,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
     return ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
-
-
-def check_positive_int(name: str, value) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)
 
 
 def log_normal(z: torch.Tensor) -> torch.Tensor:

@@ -29,6 +29,7 @@ from .._deprecation import take_renamed
 from ..nn import backbones as B
 from ..nn.training import Step
 from .autoencoder import _ReconstructionModel, check_trim, squared_error, trimmed_mean
+from .deep import LAYER_SIZES, NON_NEGATIVE, POSITIVE
 
 __all__ = ["AdversarialAutoEncoder"]
 
@@ -72,6 +73,13 @@ class AdversarialAutoEncoder(_ReconstructionModel):
     _fast_params = {"epochs": 3, "batch_size": 64, "patience": None}
     _SCORES = ("reconstruction", "latent", "both")
     _renamed_parameters = {"score": "score_type"}
+    _parameter_constraints = {
+        **_ReconstructionModel._parameter_constraints,
+        "score_type": "no_validation",  # checked with its choices when the networks are built
+        "discriminator_hidden": LAYER_SIZES,
+        "adversarial_lr": [None, POSITIVE],
+        "adversarial_weight": [NON_NEGATIVE],
+    }
 
     def __init__(
         self,
@@ -143,7 +151,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         dh = self.discriminator_hidden
         if dh is None:
             dh = [16, 16] if k <= 4 else [64, 64]
-        dh = [dh] if isinstance(dh, (int, np.integer)) else list(dh)
+        dh = self._layer_sizes(dh, "discriminator_hidden")
         self.discriminator_ = B.mlp([k, *dh, 1], activation="leaky_relu")
 
     # ------------------------------------------------------------ training

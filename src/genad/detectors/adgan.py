@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import StrOptions
 
 from .._deprecation import take_renamed
 from ..nn.latent_search import draw_seeds, latent_search
@@ -34,11 +35,11 @@ from ..nn.training import Step
 from ._gan import (
     Critic,
     _GANDetector,
-    check_positive_int,
     generator_net,
     gradient_penalty,
     log_normal,
 )
+from .deep import NON_NEGATIVE, POSITIVE, POSITIVE_INT
 
 __all__ = ["ADGAN"]
 
@@ -75,14 +76,21 @@ class ADGAN(_GANDetector):
         final reconstructions, or minus the prior log-likelihood of the final latents; each
         averaged over the seeds.
         ``score=`` (its former name) still works, with a FutureWarning, until the next release.
-    out_activation : {"auto", "tanh", "sigmoid", None}
+    output_activation : {"auto", "tanh", "sigmoid", None}
         Generator output; "auto" uses tanh when the (scaled) training data lie in [-1, 1].
+        (Called ``out_activation`` before; that name still works for one release, with a
+        ``FutureWarning``.)
     base_channels : int
         Width of the DCGAN convolutions (images).
     preprocessing : {"auto", "standard", "minmax", None}
         "auto": none for images (already in [-1, 1] from genad's loaders), "standard" for rows.
-    epochs, batch_size, lr, optimizer, weight_decay, validation_fraction, patience, device,
-    random_state, verbose, callbacks, contamination :
+    validation_fraction : float, default 0.0
+    patience : int or None, default None
+        Early stopping is off by default for the GANs: an adversarial loss does not fall as the
+        model improves, so it cannot pick the best epoch (the reconstruction models hold out
+        10% and stop after 5 epochs without improvement).
+    epochs, batch_size, lr, optimizer, weight_decay, device, random_state, verbose, callbacks,
+    contamination :
         as in every deep detector. With ``optimizer="adam"`` the GAN steps use betas (0.5, 0.9).
 
     Attributes
@@ -101,8 +109,20 @@ class ADGAN(_GANDetector):
 
     _fast_params = {"epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}
     _SCORES = ("reconstruction", "discriminator", "prior")
-    _renamed_parameters = {"score": "score_type"}
+    _renamed_parameters = {"score": "score_type", "out_activation": "output_activation"}
     _OBJECTIVES = ("wgan-gp", "gan")
+    _parameter_constraints = {
+        **_GANDetector._parameter_constraints,
+        "objective": [StrOptions(set(_OBJECTIVES))],
+        "n_critic": [POSITIVE_INT],
+        "gp_weight": [NON_NEGATIVE],
+        "n_seeds": [POSITIVE_INT],
+        "search_steps": [POSITIVE_INT],
+        "search_lr": [POSITIVE],
+        "search_generator_lr": [NON_NEGATIVE],
+        "freeze_generator": ["boolean"],
+        "score_type": "no_validation",  # checked with its choices when the networks are built
+    }
 
     def __init__(
         self,
@@ -117,7 +137,7 @@ class ADGAN(_GANDetector):
         search_generator_lr=5e-5,
         freeze_generator=False,
         score_type="reconstruction",
-        out_activation="auto",
+        output_activation="auto",
         base_channels=32,
         epochs=50,
         batch_size=64,
@@ -134,6 +154,7 @@ class ADGAN(_GANDetector):
         contamination=None,
         *,
         score=None,
+        out_activation=None,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
@@ -146,7 +167,7 @@ class ADGAN(_GANDetector):
         self.search_generator_lr = search_generator_lr
         self.freeze_generator = freeze_generator
         self.score_type = score_type
-        self.out_activation = out_activation
+        self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
         self.batch_size = batch_size
@@ -161,19 +182,14 @@ class ADGAN(_GANDetector):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
-        take_renamed(self, score=score)  # the old name of score_type, for one release
+        take_renamed(self, score=score, out_activation=out_activation)  # old names, for one release
 
     # ------------------------------------------------------------ networks
     def _build_networks(self) -> None:
         if self.score_type not in self._SCORES:
             raise ValueError(f"score_type must be one of {self._SCORES}; got {self.score_type!r}.")
-        if self.objective not in self._OBJECTIVES:
-            raise ValueError(f"objective must be one of {self._OBJECTIVES}; got {self.objective!r}.")
-        check_positive_int("n_critic", self.n_critic)
-        check_positive_int("n_seeds", self.n_seeds)
-        check_positive_int("search_steps", self.search_steps)
         shape, h, k = self.input_shape_, self._hidden(), self._latent_dim()
-        self.generator_ = generator_net(shape, h, k, self.out_activation_, self.base_channels)
+        self.generator_ = generator_net(shape, h, k, self.output_activation_, self.base_channels)
         self.critic_ = Critic(shape, h, self.base_channels, batchnorm=False)
 
     # ------------------------------------------------------------ training

@@ -20,13 +20,18 @@ are searched at once as one batch of latents.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
 
+from .._deprecation import take_renamed
 from ..nn.training import Step
 from ..nn.latent_search import draw_seeds, latent_search
-from ._gan import Critic, _GANDetector, check_positive_int, generator_net
+from ._gan import Critic, _GANDetector, generator_net
+from .deep import POSITIVE, POSITIVE_INT
 
 __all__ = ["AnoGAN"]
 
@@ -44,10 +49,11 @@ class AnoGAN(_GANDetector):
         Adam steps of the latent search (100; the paper used 500).
     search_lr : float
         Adam rate of the latent search.
-    hidden, latent_dim, out_activation, base_channels, preprocessing :
+    hidden, latent_dim, output_activation, base_channels, preprocessing, out_activation :
         as in :class:`genad.ADGAN`.
     epochs, batch_size, lr, optimizer, weight_decay, validation_fraction, patience, device,
     random_state, verbose, callbacks, contamination :
+        as in :class:`genad.ADGAN` (early stopping off by default);
         as in every deep detector. With ``optimizer="adam"`` the GAN steps use betas (0.5, 0.999).
 
     Attributes
@@ -57,6 +63,13 @@ class AnoGAN(_GANDetector):
     """
 
     _fast_params = {"epochs": 2, "batch_size": 64, "search_steps": 5}
+    _parameter_constraints = {
+        **_GANDetector._parameter_constraints,
+        "lambda_": [Interval(Real, 0, 1, closed="both")],
+        "n_seeds": [POSITIVE_INT],
+        "search_steps": [POSITIVE_INT],
+        "search_lr": [POSITIVE],
+    }
 
     def __init__(
         self,
@@ -66,7 +79,7 @@ class AnoGAN(_GANDetector):
         n_seeds=1,
         search_steps=100,
         search_lr=0.05,
-        out_activation="auto",
+        output_activation="auto",
         base_channels=32,
         epochs=50,
         batch_size=64,
@@ -81,6 +94,8 @@ class AnoGAN(_GANDetector):
         verbose=0,
         callbacks=None,
         contamination=None,
+        *,
+        out_activation=None,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
@@ -88,7 +103,7 @@ class AnoGAN(_GANDetector):
         self.n_seeds = n_seeds
         self.search_steps = search_steps
         self.search_lr = search_lr
-        self.out_activation = out_activation
+        self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
         self.batch_size = batch_size
@@ -103,14 +118,11 @@ class AnoGAN(_GANDetector):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
+        take_renamed(self, out_activation=out_activation)  # the old name of output_activation, for one release
 
     def _build_networks(self) -> None:
-        if not 0.0 <= float(self.lambda_) <= 1.0:
-            raise ValueError(f"lambda_ must be in [0, 1]; got {self.lambda_!r}.")
-        check_positive_int("n_seeds", self.n_seeds)
-        check_positive_int("search_steps", self.search_steps)
         shape, h, k = self.input_shape_, self._hidden(), self._latent_dim()
-        self.generator_ = generator_net(shape, h, k, self.out_activation_, self.base_channels)
+        self.generator_ = generator_net(shape, h, k, self.output_activation_, self.base_channels)
         # DCGAN discriminator: BatchNorm after the first block for images
         self.discriminator_ = Critic(shape, h, self.base_channels, batchnorm=True)
 

@@ -14,14 +14,18 @@ the target stays the clean ``x``. The backbone follows the input: an MLP for row
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
 
 from ..nn import backbones as B
 from ..nn import fast_mlp
 from ..nn.losses import trimmed_mean
 from ..nn.training import Step
-from .deep import DeepDetector
+from .deep import NON_NEGATIVE, DeepDetector
 
 __all__ = ["AutoEncoder"]
 
@@ -47,22 +51,16 @@ class _ReconstructionModel(DeepDetector):
     """What the reconstruction detectors share: the backbone choice, code sizes and the
     ``encode`` / ``reconstruct`` / ``feature_errors`` helpers (not a public class)."""
 
-    # ------------------------------------------------------------ sizes
-    def _latent_dim(self) -> int:
-        if self.latent_dim is not None:
-            ld = int(self.latent_dim)
-            if ld < 1:
-                raise ValueError(f"latent_dim must be a positive integer; got {self.latent_dim!r}.")
-            return ld
-        return B.default_latent_dim(self.n_features_in_)
+    _parameter_constraints = {
+        **DeepDetector._parameter_constraints,
+        "activation": [StrOptions(set(B.ACTIVATIONS))],
+        "arch": [StrOptions({"auto", "mlp", "lstm", "conv"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "trim": [None, Interval(Real, 0, 0.5, closed="left")],
+    }
 
-    def _hidden(self):
-        if self.hidden is None:
-            return None
-        hidden = [self.hidden] if isinstance(self.hidden, (int, np.integer)) else list(self.hidden)
-        if any(int(h) < 1 for h in hidden):
-            raise ValueError(f"hidden must list positive layer sizes; got {self.hidden!r}.")
-        return [int(h) for h in hidden]
+    def _default_hidden(self):
+        return None  # the backbone's default for the architecture (see ``hidden``)
 
     def _backbone(self, encoder_out: int | None = None):
         return B.encoder_decoder(
@@ -72,9 +70,9 @@ class _ReconstructionModel(DeepDetector):
             arch=self.arch,
             encoder_out=encoder_out,
             activation=self.activation,
-            out_activation=getattr(self, "output_activation", None),
-            batchnorm=bool(getattr(self, "batchnorm", False)),
-            dropout=float(getattr(self, "dropout", 0.0) or 0.0),
+            out_activation=self.output_activation,
+            batchnorm=bool(self._setting("batchnorm")),
+            dropout=float(self._setting("dropout") or 0.0),
         )
 
     # ------------------------------------------------------------ model pieces
@@ -169,6 +167,7 @@ class AutoEncoder(_ReconstructionModel):
     """
 
     _fast_params = {"epochs": 3, "batch_size": 64, "patience": None}
+    _parameter_constraints = {**_ReconstructionModel._parameter_constraints, "denoising": [None, NON_NEGATIVE]}
     #: opt in to :mod:`genad.nn.fast_mlp` (the same loss and gradients, hand-written, for plain
     #: MLP autoencoders on the CPU; anything else is differentiated by autograd)
     _fast_backward = True

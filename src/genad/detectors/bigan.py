@@ -26,11 +26,16 @@ loss the feature-matching term of Salimans et al. (2016) on the discriminator's 
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
+from .._deprecation import take_renamed
 from ..nn.training import Step
 from ._gan import Critic, _GANDetector, encoder_net, generator_net
+from .deep import NON_NEGATIVE
 
 __all__ = ["BiGAN"]
 
@@ -58,11 +63,12 @@ class BiGAN(_GANDetector):
         Spectral normalisation of the discriminators' linear layers.
     dropout : float
         Dropout in the (tabular) discriminators (0.2, as in EGBAD's KDD model).
-    hidden, latent_dim, out_activation, base_channels, preprocessing :
+    hidden, latent_dim, output_activation, base_channels, preprocessing, out_activation :
         as in :class:`genad.ADGAN`; the encoder uses ``hidden``, the generator mirrors it.
     validation_fraction, patience :
         With ``validation_fraction`` > 0 the monitored loss is the mean anomaly score of the
         held-out normal rows, and the weights of the epoch where it was lowest are restored.
+        Off by default (0.0 and None), as for every GAN (see :class:`genad.ADGAN`).
     epochs, batch_size, lr, optimizer, weight_decay, device, random_state, verbose, callbacks,
     contamination :
         as in every deep detector. With ``optimizer="adam"`` the GAN steps use betas (0.5, 0.999).
@@ -75,6 +81,16 @@ class BiGAN(_GANDetector):
     """
 
     _fast_params = {"epochs": 3, "batch_size": 64}
+    _parameter_constraints = {
+        **_GANDetector._parameter_constraints,
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "score_norm": [Options(Integral, {1, 2})],
+        "alad": ["boolean"],
+        "alad_score": [StrOptions({"features", "egbad"})],
+        "feature_matching": [NON_NEGATIVE],
+        "spectral_norm": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
 
     def __init__(
         self,
@@ -87,7 +103,7 @@ class BiGAN(_GANDetector):
         feature_matching=0.0,
         spectral_norm=False,
         dropout=0.2,
-        out_activation="auto",
+        output_activation="auto",
         base_channels=32,
         epochs=50,
         batch_size=64,
@@ -102,6 +118,8 @@ class BiGAN(_GANDetector):
         verbose=0,
         callbacks=None,
         contamination=None,
+        *,
+        out_activation=None,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
@@ -112,7 +130,7 @@ class BiGAN(_GANDetector):
         self.feature_matching = feature_matching
         self.spectral_norm = spectral_norm
         self.dropout = dropout
-        self.out_activation = out_activation
+        self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
         self.batch_size = batch_size
@@ -127,23 +145,16 @@ class BiGAN(_GANDetector):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
+        take_renamed(self, out_activation=out_activation)  # the old name of output_activation, for one release
 
     def _adam_kwargs(self) -> dict:
         return {"betas": (0.5, 0.999)} if (self.optimizer or "adam").lower() == "adam" else {}
 
     def _build_networks(self) -> None:
-        if not 0.0 <= float(self.alpha) <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1]; got {self.alpha!r}.")
-        if self.score_norm not in (1, 2):
-            raise ValueError(f"score_norm must be 1 or 2; got {self.score_norm!r}.")
-        if self.alad_score not in ("features", "egbad"):
-            raise ValueError(f'alad_score must be "features" or "egbad"; got {self.alad_score!r}.')
-        if float(self.feature_matching) < 0:
-            raise ValueError(f"feature_matching must be >= 0; got {self.feature_matching!r}.")
         shape, h, k = self.input_shape_, self._hidden(), self._latent_dim()
         bc, dr = self.base_channels, float(self.dropout)
         self.encoder_ = encoder_net(shape, h, k, bc)
-        self.generator_ = generator_net(shape, h, k, self.out_activation_, bc)
+        self.generator_ = generator_net(shape, h, k, self.output_activation_, bc)
         self.discriminator_ = Critic(shape, h, bc, z_dim=k, dropout=dr)
         if self.alad:
             pair = (2 * shape[0], *shape[1:])  # x and x' side by side (channels for images)

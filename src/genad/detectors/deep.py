@@ -11,19 +11,46 @@ A subclass implements
 
 Optionally ``_validation_loss(batch)`` (default: the first step's loss) and
 ``_before_training(X)`` / ``_after_training(X)`` hooks.
+
+Hyper-parameters are resolved here, once for every family: :attr:`DeepDetector._parameter_constraints`
+is the table every parameter is checked against when ``fit`` starts (scikit-learn's
+``_parameter_constraints``; a subclass extends it with its own parameters), ``_hidden()`` and
+``_latent_dim()`` turn ``hidden`` / ``latent_dim`` into sizes (a family supplies only the
+defaults for ``None``: ``_default_hidden()`` / ``_default_latent_dim()``), ``"auto"``
+preprocessing is the family's ``_auto_preprocessing()``, and a renamed parameter's old name keeps
+working for one release with a ``FutureWarning`` (``_renamed_parameters``, :mod:`genad._deprecation`).
 """
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import Detector
+from ..nn import backbones as B
 from ..nn import training as T
 
-__all__ = ["DeepDetector"]
+__all__ = ["DeepDetector", "SHARED_PARAMETERS"]
+
+#: a positive integer (layer sizes, epochs, batch sizes, ...)
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+#: a non-negative real number
+NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+#: a positive real number
+POSITIVE = Interval(Real, 0, None, closed="neither")
+#: one size or a list of sizes (entries checked by :meth:`DeepDetector._layer_sizes`)
+LAYER_SIZES = [None, POSITIVE_INT, list, tuple, np.ndarray]
+
+#: the parameters every deep detector takes, with the same meaning everywhere
+SHARED_PARAMETERS = (
+    "hidden", "latent_dim", "epochs", "batch_size", "lr", "optimizer", "weight_decay",
+    "validation_fraction", "patience", "preprocessing", "device", "random_state", "verbose",
+    "callbacks", "contamination",
+)
 
 
 class DeepDetector(Detector):
@@ -46,9 +73,91 @@ class DeepDetector(Detector):
         "rtol=1e-7; tests/test_sklearn_checks.py checks it at rtol=1e-5",
     }
 
+    #: what every parameter may be (checked when ``fit`` starts); subclasses extend it
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden": LAYER_SIZES,
+        "latent_dim": [None, POSITIVE_INT],
+        "epochs": [POSITIVE_INT],
+        "batch_size": [POSITIVE_INT],
+        "lr": [POSITIVE],
+        "optimizer": [StrOptions(set(T.OPTIMIZERS))],
+        "weight_decay": [None, NON_NEGATIVE],
+        "penalty": [None, StrOptions({"l1", "l2", "l1l2"})],
+        "penalty_weight": [NON_NEGATIVE],
+        "validation_fraction": [None, Interval(Real, 0, 1, closed="left")],
+        "patience": [None, Interval(Integral, 0, None, closed="left")],
+        "clip_grad_norm": [None, POSITIVE],
+        "preprocessing": [None, StrOptions({"auto", "standard", "minmax"})],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [None, list, tuple],
+        "contamination": [None, Interval(Real, 0, 0.5, closed="right")],
+        "output_activation": [None, StrOptions(set(B.ACTIVATIONS))],
+    }
+    #: training settings a family does not expose as parameters, and their fixed values
+    _fixed_settings: ClassVar[dict] = {
+        "penalty": None, "penalty_weight": 1e-4, "clip_grad_norm": None, "batchnorm": False, "dropout": 0.0,
+    }
+    #: fewest layers ``hidden`` may list (0: a network without hidden layers)
+    _min_hidden_layers: ClassVar[int] = 0
+
+    # ------------------------------------------------------------- hyper-parameters
+    def fit(self, X, y=None, **kwargs):
+        self._validate_params()
+        return super().fit(X, y, **kwargs)
+
+    fit.__doc__ = Detector.fit.__doc__
+
+    def _setting(self, name: str):
+        """A hyper-parameter's value, or the fixed value of a setting the family does not expose.
+        (Renamed parameters: the old name is translated to the new one in ``__init__`` and
+        ``set_params``, see :mod:`genad._deprecation`.)"""
+        params = self.get_params(deep=False)
+        if name in params:
+            return params[name]
+        return self._fixed_settings[name]
+
+    @staticmethod
+    def _layer_sizes(value, name: str, min_layers: int = 0) -> list[int]:
+        """``value`` (one size or a list of sizes) as a list of positive ints; ValueError else."""
+        sizes = [value] if isinstance(value, (Integral, np.integer)) else list(np.ravel(value))
+        if len(sizes) < min_layers or any(
+            isinstance(h, bool) or not isinstance(h, (Integral, np.integer)) or h < 1 for h in sizes
+        ):
+            need = "a non-empty list of them" if min_layers else "a list of them"
+            raise ValueError(f"{name} must be a positive integer or {need}; got {value!r}.")
+        return [int(h) for h in sizes]
+
+    def _hidden(self) -> list[int] | None:
+        """Hidden layer sizes: ``hidden`` checked, or the family's default when it is None."""
+        if self.hidden is None:
+            return self._default_hidden()
+        return self._layer_sizes(self.hidden, "hidden", self._min_hidden_layers)
+
+    def _latent_dim(self) -> int:
+        """Code size: ``latent_dim``, or the family's default when it is None."""
+        return self._default_latent_dim() if self.latent_dim is None else int(self.latent_dim)
+
+    def _default_hidden(self) -> list[int] | None:
+        """``hidden=None``: sizes from the input width (None lets the backbone choose per arch)."""
+        return B.default_hidden(int(np.prod(self.input_shape_)))
+
+    def _default_latent_dim(self) -> int:
+        """``latent_dim=None``: about a quarter of the input width, between 2 and 32."""
+        return B.default_latent_dim(int(np.prod(self.input_shape_)))
+
+    def _auto_preprocessing(self) -> str | None:
+        """What ``preprocessing="auto"`` means for this family and input."""
+        return "standard"
+
+    def _preprocessing(self) -> str | None:
+        p = self.preprocessing
+        return self._auto_preprocessing() if p == "auto" else p
+
     # ------------------------------------------------------------- device
     def _device(self) -> torch.device:
-        return T.resolve_device(getattr(self, "device", "auto"))
+        return T.resolve_device(self.device)
 
     def _modules(self) -> list[torch.nn.Module]:
         return [v for k, v in vars(self).items() if k.endswith("_") and isinstance(v, torch.nn.Module)]
@@ -92,9 +201,7 @@ class DeepDetector(Detector):
         self._build_networks()
         self._to_device()
         Xt = torch.as_tensor(X, device=dev)
-        vf = float(getattr(self, "validation_fraction", 0.0) or 0.0)
-        if not 0.0 <= vf < 1.0:
-            raise ValueError(f"validation_fraction must be in [0, 1); got {vf}.")
+        vf = float(self.validation_fraction or 0.0)
         n_val = int(round(len(Xt) * vf))
         if n_val >= 1 and len(Xt) - n_val >= 2:
             perm = torch.randperm(len(Xt), generator=gen).to(dev)
@@ -103,25 +210,25 @@ class DeepDetector(Detector):
             X_val, X_train = None, Xt
         self._before_training(X_train)
         modules = self._modules()
-        cbs = getattr(self, "callbacks", None)
+        cbs = self.callbacks
         self.history_ = T.train(
             self._steps(),
             X_train,
             modules=modules,
-            epochs=getattr(self, "epochs", 10),
-            batch_size=getattr(self, "batch_size", 128),
-            lr=getattr(self, "lr", 1e-3),
-            optimizer=getattr(self, "optimizer", "adam"),
-            weight_decay=getattr(self, "weight_decay", 0.0) or 0.0,
-            penalty=getattr(self, "penalty", None),
-            penalty_weight=getattr(self, "penalty_weight", 1e-4),
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay or 0.0,
+            penalty=self._setting("penalty"),
+            penalty_weight=self._setting("penalty_weight"),
             validation_data=X_val,
             validation_loss=self._validation_loss(),
-            patience=getattr(self, "patience", None),
-            clip_grad_norm=getattr(self, "clip_grad_norm", None),
+            patience=self.patience,
+            clip_grad_norm=self._setting("clip_grad_norm"),
             callbacks=list(cbs) if cbs else None,
             score_fn=self._live_scores if cbs else None,
-            verbose=getattr(self, "verbose", 0),
+            verbose=self.verbose,
             generator=gen,
             desc=type(self).__name__,
         )

@@ -19,8 +19,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .._deprecation import take_renamed
 from ..nn.training import Step
 from ._gan import Critic, _GANDetector, encoder_net, generator_net
+from .deep import NON_NEGATIVE
 
 __all__ = ["GANomaly"]
 
@@ -32,10 +34,11 @@ class GANomaly(_GANDetector):
     ----------
     w_adv, w_con, w_enc : float
         Weights of the adversarial (1), contextual (50) and latent (1) losses.
-    hidden, latent_dim, out_activation, base_channels, preprocessing :
+    hidden, latent_dim, output_activation, base_channels, preprocessing, out_activation :
         as in :class:`genad.ADGAN`.
     epochs, batch_size, lr, optimizer, weight_decay, validation_fraction, patience, device,
     random_state, verbose, callbacks, contamination :
+        as in :class:`genad.ADGAN` (early stopping off by default);
         as in every deep detector. With ``optimizer="adam"`` the steps use betas (0.5, 0.999).
 
     Attributes
@@ -46,6 +49,12 @@ class GANomaly(_GANDetector):
     """
 
     _fast_params = {"epochs": 3, "batch_size": 64}
+    _parameter_constraints = {
+        **_GANDetector._parameter_constraints,
+        "w_adv": [NON_NEGATIVE],
+        "w_con": [NON_NEGATIVE],
+        "w_enc": [NON_NEGATIVE],
+    }
 
     def __init__(
         self,
@@ -54,7 +63,7 @@ class GANomaly(_GANDetector):
         w_adv=1.0,
         w_con=50.0,
         w_enc=1.0,
-        out_activation="auto",
+        output_activation="auto",
         base_channels=32,
         epochs=15,
         batch_size=64,
@@ -69,13 +78,15 @@ class GANomaly(_GANDetector):
         verbose=0,
         callbacks=None,
         contamination=None,
+        *,
+        out_activation=None,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.w_adv = w_adv
         self.w_con = w_con
         self.w_enc = w_enc
-        self.out_activation = out_activation
+        self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
         self.batch_size = batch_size
@@ -90,6 +101,7 @@ class GANomaly(_GANDetector):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
+        take_renamed(self, out_activation=out_activation)  # the old name of output_activation, for one release
 
     def _adam_kwargs(self) -> dict:
         return {"betas": (0.5, 0.999)} if (self.optimizer or "adam").lower() == "adam" else {}
@@ -97,7 +109,7 @@ class GANomaly(_GANDetector):
     def _build_networks(self) -> None:
         shape, h, k, bc = self.input_shape_, self._hidden(), self._latent_dim(), self.base_channels
         self.encoder_ = encoder_net(shape, h, k, bc)  # G_E
-        self.decoder_ = generator_net(shape, h, k, self.out_activation_, bc)  # G_D
+        self.decoder_ = generator_net(shape, h, k, self.output_activation_, bc)  # G_D
         self.encoder2_ = encoder_net(shape, h, k, bc)  # E
         self.discriminator_ = Critic(shape, h, bc, batchnorm=True)
 

@@ -73,10 +73,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
 from ..nn.training import Step
-from .deep import DeepDetector
+from .deep import LAYER_SIZES, POSITIVE_INT, DeepDetector
 
 __all__ = ["Seq2Seq", "SequenceEncoder", "SequenceDecoder"]
 
@@ -206,13 +207,6 @@ def auto_steps_per_cell(t: int) -> int:
 
 
 # ---------------------------------------------------------------------------- detector
-def _sizes(value, name: str) -> list[int]:
-    sizes = [value] if isinstance(value, (int, np.integer)) else list(value)
-    if not sizes or any(not isinstance(h, (int, np.integer)) or int(h) < 1 for h in sizes):
-        raise ValueError(f"{name} must be a positive integer or a non-empty list of them; got {value!r}.")
-    return [int(h) for h in sizes]
-
-
 class Seq2Seq(DeepDetector):
     """LSTM encoder-decoder autoencoder; the anomaly score is the mean squared reconstruction
     error of a sequence.
@@ -285,6 +279,15 @@ class Seq2Seq(DeepDetector):
     """
 
     _fast_params = {"hidden": [8], "epochs": 2, "batch_size": 64, "patience": None}
+    _parameter_constraints = {
+        **DeepDetector._parameter_constraints,
+        "decoder_hidden": LAYER_SIZES,
+        "bidirectional": ["boolean"],
+        "conditional": ["boolean"],
+        "decode": [None, StrOptions(set(DECODE_MODES))],
+        "steps_per_cell": [POSITIVE_INT, StrOptions({"auto"})],
+    }
+    _min_hidden_layers = 1
     #: CPU scoring batches hold about this many (sequence x LSTM step) pairs: long sequences
     #: score in batches of a few hundred, whose LSTM gates stay in cache; short ones (few LSTM
     #: steps) in large batches that spread each kernel call's fixed cost (measured in
@@ -407,21 +410,19 @@ class Seq2Seq(DeepDetector):
             return np.ascontiguousarray(X.transpose(0, 2, 1, 3)).reshape(X.shape[0], X.shape[2], -1)
         return X
 
+    def _default_hidden(self) -> list[int]:
+        return [32]
+
+    def _default_latent_dim(self) -> int:
+        return self._encoder_hidden()[-1] * (2 if self.bidirectional else 1)
+
     def _encoder_hidden(self) -> list[int]:
-        return [32] if self.hidden is None else _sizes(self.hidden, "hidden")
+        return self._hidden()
 
     def _decoder_hidden(self) -> list[int]:
         if self.decoder_hidden is None:
             return self._encoder_hidden()[::-1]
-        return _sizes(self.decoder_hidden, "decoder_hidden")
-
-    def _latent_dim(self) -> int:
-        if self.latent_dim is None:
-            return self._encoder_hidden()[-1] * (2 if self.bidirectional else 1)
-        ld = self.latent_dim
-        if isinstance(ld, bool) or not isinstance(ld, (int, np.integer)) or ld < 1:
-            raise ValueError(f"latent_dim must be a positive integer or None; got {ld!r}.")
-        return int(ld)
+        return self._layer_sizes(self.decoder_hidden, "decoder_hidden", min_layers=1)
 
     # ------------------------------------------------------------ DeepDetector hooks
     def _build_networks(self) -> None:

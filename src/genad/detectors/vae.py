@@ -33,6 +33,7 @@ from torch import nn
 from .._deprecation import take_renamed
 from ..nn.training import Step
 from .autoencoder import _ReconstructionModel, check_trim, squared_error, trimmed_mean
+from .deep import NON_NEGATIVE, POSITIVE_INT
 
 __all__ = ["VAE"]
 
@@ -84,6 +85,12 @@ class VAE(_ReconstructionModel):
     _fast_params = {"epochs": 3, "batch_size": 64, "patience": None, "n_samples": 2}
     _SCORES = ("reconstruction", "probability", "elbo")
     _renamed_parameters = {"score": "score_type"}
+    _parameter_constraints = {
+        **_ReconstructionModel._parameter_constraints,
+        "score_type": "no_validation",  # checked with its choices when the networks are built
+        "beta": [NON_NEGATIVE],
+        "n_samples": [POSITIVE_INT],
+    }
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ from torch import nn
 
 from .fast_mlp import pack_parameters, unpack_parameters
 from .optim import TensorAdam
+from .threads import limit_threads
 
 __all__ = [
     "Step",
@@ -149,24 +150,19 @@ def seed_everything(seed: int | None) -> torch.Generator:
     return g
 
 
-@contextlib.contextmanager
 def small_model_threads(modules: Iterable[Any], device: torch.device | str = "cpu"):
     """Run the block on one CPU thread when the networks are small (at most
-    :data:`SMALL_MODEL_PARAMS` parameters), then restore the thread count.
+    :data:`SMALL_MODEL_PARAMS` parameters).
 
     Each op of a tiny network is a few microseconds of memory-bound work; extra threads only add
-    synchronisation (and, on a shared machine, contention), so one thread is faster there.
+    synchronisation (and, on a shared machine, contention), so one thread is faster there. The
+    limit applies to the calling thread only (:func:`genad.nn.threads.limit_threads`), so
+    models scored or trained at the same time in other threads are unaffected.
     """
     dev = torch.device(device)
-    before = torch.get_num_threads()
-    small = dev.type == "cpu" and before > 1 and sum(p.numel() for p in _params(modules)) <= SMALL_MODEL_PARAMS
-    if small:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if small:
-            torch.set_num_threads(before)
+    if dev.type == "cpu" and sum(p.numel() for p in _params(modules)) <= SMALL_MODEL_PARAMS:
+        return limit_threads(1)
+    return contextlib.nullcontext()
 
 
 def _params(modules: Iterable[Any]) -> list[torch.nn.Parameter]:
