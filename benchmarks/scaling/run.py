@@ -11,7 +11,7 @@ beside it: the machine is shared, so compare rows of one run, not figures across
 
     PYTHONPATH=src python benchmarks/scaling/run.py                       # every detector
     PYTHONPATH=src python benchmarks/scaling/run.py --detectors KNN KDE --label after
-    PYTHONPATH=src python benchmarks/scaling/run.py --summarize           # results/scaling.md
+    PYTHONPATH=src python benchmarks/scaling/run.py --summarize    # results/scaling*.jsonl -> scaling.md
 
 One JSON line per run in ``results/scaling.jsonl`` (``--out``); rows carry the label, the
 genad commit and version, and the settings.
@@ -93,8 +93,8 @@ def run_one(name: str, n: int, n_score: int, cap: float) -> dict:
     return row
 
 
-def summarize(path: Path) -> str:
-    rows = [json.loads(line) for line in path.read_text().splitlines()]
+def summarize(paths: list[Path]) -> str:
+    rows = [json.loads(line) for path in paths for line in path.read_text().splitlines()]
     sizes = sorted({r["n_train"] for r in rows})
     lines = []
     for label in dict.fromkeys(r["label"] for r in rows):
@@ -126,10 +126,11 @@ def main() -> None:
     ap.add_argument("--label", default="library defaults")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--commit", default=None, help="genad commit to record (default: git HEAD of the imported genad)")
-    ap.add_argument("--summarize", action="store_true", help="write results/scaling.md from --out and stop")
+    ap.add_argument("--summarize", action="store_true",
+                    help="write scaling.md from every scaling*.jsonl beside --out and stop")
     args = ap.parse_args()
     if args.summarize:
-        (args.out.parent / "scaling.md").write_text(summarize(args.out))
+        (args.out.parent / "scaling.md").write_text(summarize(sorted(args.out.parent.glob("scaling*.jsonl"))))
         return
     import genad
 
