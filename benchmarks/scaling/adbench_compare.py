@@ -1,8 +1,8 @@
 """Per-dataset ROC-AUC of KNN and KDE before and after the ``max_samples`` defaults.
 
 Seed 0: the rows of benchmarks/adbench/results/results_seed0.jsonl at a given commit (before)
-against the current file (after, re-run with ``run.py --redo KNN KDE``). Seeds 1 and 2:
-results/adbench_sample_sizes.jsonl (``max_samples=None`` = every row, against the default).
+against the current file (after, re-run with ``run.py --redo KNN KDE``). Other columns:
+results/adbench_sample_sizes.jsonl (``max_samples=None`` = every row, against the default cap).
 Writes results/adbench_compare.md.
 
     python benchmarks/scaling/adbench_compare.py --before-commit 5456d86
@@ -44,20 +44,18 @@ def main() -> None:
             r = json.loads(line)
             sweep[(r["dataset"], r["detector"], r["seed"], r["max_samples"])] = r["roc_auc"]
     names = sorted({d for d, _ in before}, key=str.lower)
-    seeds = sorted({s for (_, _, s, _) in sweep if s != 0})
+    groups = sorted({(det, seed) for (_, det, seed, _) in sweep})
     head = ["dataset", "KNN before", "KNN after", "KDE before", "KDE after"]
-    for s in seeds:
-        head += [f"KDE all rows (seed {s})", f"KDE default (seed {s})"]
-    if any(k[1] == "KNN" and k[2] == 0 for k in sweep):
-        head += ["KNN max_samples=2000 (seed 0)"]
+    sweep_cols = []
+    for det, seed in groups:
+        for m in sorted({k[3] for k in sweep if k[1:3] == (det, seed)}, key=lambda v: -1 if v is None else v):
+            sweep_cols.append((det, seed, m))
+            head.append(f"{det} max_samples={m} (seed {seed})")
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     cols: dict[str, list] = {h: [] for h in head[1:]}
     for n in names:
         vals = [before.get((n, "KNN")), after.get((n, "KNN")), before.get((n, "KDE")), after.get((n, "KDE"))]
-        for s in seeds:
-            vals += [sweep.get((n, "KDE", s, None)), sweep.get((n, "KDE", s, 2000))]
-        if "KNN max_samples=2000 (seed 0)" in head:
-            vals += [sweep.get((n, "KNN", 0, 2000))]
+        vals += [sweep.get((n, det, seed, m)) for det, seed, m in sweep_cols]
         for h, v in zip(head[1:], vals):
             cols[h].append(v)
         lines.append(f"| {n} | " + " | ".join("" if v is None else f"{v:.3f}" for v in vals) + " |")
