@@ -305,8 +305,9 @@ class KNN(Detector):
         Most training rows kept as the reference set, drawn without replacement with
         ``random_state``; None keeps every row (exact k-NN, whose fit is quadratic in the rows).
         Scoring costs O(max_samples * n_features) per row, the fit
-        O(n_rows * max_samples * n_features). On the 33 ADBench sets (seed 0) the mean ROC-AUC
-        with 2,000 reference rows was 0.741, with every row 0.735 (benchmarks/scaling).
+        O(n_rows * max_samples * n_features). On the 33 ADBench sets the mean ROC-AUC with
+        2,000 reference rows was 0.741 / 0.747 (split seeds 0 / 1), with every row (exact k-NN)
+        0.735 / 0.743 (benchmarks/scaling).
     algorithm : {"auto", "brute", "kd_tree", "ball_tree"}, default="auto"
         Neighbour search of :class:`sklearn.neighbors.NearestNeighbors` ("auto": a k-d tree up
         to 15 features, brute force above, which is faster there).
