@@ -8,18 +8,59 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn import ensemble, mixture, neighbors, svm
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import KFold
 
 from ..base import Detector
 
 __all__ = ["PCA", "OCSVM", "IsolationForest", "KDE", "GMM", "KNN"]
 
 
+def _subsample_index(n: int, max_samples: int | None, seed: int) -> np.ndarray | None:
+    """Sorted indices of ``max_samples`` rows drawn without replacement, or None to keep all ``n``."""
+    if max_samples is None or n <= max_samples:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, int(max_samples), replace=False))
+
+
 def _subsample(X: np.ndarray, max_samples: int | None, seed: int) -> np.ndarray:
-    if max_samples is None or X.shape[0] <= max_samples:
-        return X
-    idx = np.random.default_rng(seed).choice(X.shape[0], int(max_samples), replace=False)
-    return X[np.sort(idx)]
+    idx = _subsample_index(X.shape[0], max_samples, seed)
+    return X if idx is None else X[idx]
+
+
+def _check_max_samples(value, least: int) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(
+            f"max_samples must be an integer >= {least} or None (keep every training row); got {value!r}."
+        )
+
+
+#: entries of one block of the (rows x centres) matrix evaluated at a time by KDE (8 MB in float64)
+_KDE_BLOCK = 1 << 20
+
+
+def _gaussian_log_density(X: np.ndarray, centres: np.ndarray, bandwidth: float) -> np.ndarray:
+    """log of the Gaussian kernel density estimate at each row of ``X``, evaluated exactly.
+
+    log p(x) = logsumexp_j(-|x - c_j|^2 / 2h^2) - log m - (d/2) log(2 pi h^2), computed in blocks of
+    rows (bounded memory) with one matrix product per block; the |x|^2 term is constant along a row,
+    so it is taken out of the log-sum-exp.
+    """
+    m, d = centres.shape
+    Cs = centres / bandwidth
+    half_sq = 0.5 * np.einsum("ij,ij->i", Cs, Cs)
+    out = np.empty(len(X))
+    step = max(1, _KDE_BLOCK // m)
+    for start in range(0, len(X), step):
+        Xs = X[start:start + step] / bandwidth
+        a = Xs @ Cs.T
+        a -= half_sq
+        top = a.max(axis=1)
+        a -= top[:, None]
+        np.exp(a, out=a)
+        out[start:start + step] = np.log(a.sum(axis=1)) + top - 0.5 * np.einsum("ij,ij->i", Xs, Xs)
+    return out - np.log(m) - 0.5 * d * np.log(2 * np.pi) - d * np.log(bandwidth)
 
 
 class PCA(Detector):
@@ -125,16 +166,63 @@ class IsolationForest(Detector):
 
 
 class KDE(Detector):
-    """Gaussian kernel density estimate; score = -log density.
+    """Gaussian kernel density estimate (Parzen window).
 
-    bandwidth : float or None
-        None chooses it by 5-fold likelihood cross-validation over a log grid (on at most
-        2,000 rows).
-    max_samples : int
-        Training rows kept as kernel centres (scoring cost grows with them).
+    The training rows (at most ``max_samples`` of them, drawn at random) are kept as kernel
+    centres; the score is minus the log density there, evaluated exactly (no tree tolerance) in
+    blocks of rows with one matrix product per block.
+
+    Parameters
+    ----------
+    bandwidth : float or None, default=None
+        Kernel width h on the scaled features. None chooses it by 5-fold likelihood
+        cross-validation over 13 values on a log grid around Scott's rule, on at most 2,000 of
+        the centres.
+    max_samples : int or None, default=2000
+        Most training rows kept as kernel centres, drawn without replacement with
+        ``random_state``; None keeps every row. Scoring costs O(max_samples * n_features) per
+        row and the fit O(n_rows * max_samples * n_features) (scoring the training rows), so
+        both stay bounded however large the training set. On the 33 ADBench sets the mean
+        ROC-AUC with 2,000 centres was 0.736 / 0.754 (split seeds 0 / 1), with every training
+        row as a centre 0.735 / 0.751 (benchmarks/scaling).
+    preprocessing : {"standard", "minmax"} or None, default="standard"
+        Feature scaling fitted on the training rows.
+    contamination : float or None, default=None
+        Expected share of anomalies in the training rows, for the threshold; None sets the
+        threshold at 1% false positives on held-out calibration rows.
+    random_state : int, RandomState or None, default=None
+        Seed for the calibration split and the choice of centres.
+
+    Attributes
+    ----------
+    bandwidth_ : float
+        Bandwidth used (given or cross-validated).
+    centres_ : ndarray of shape (n_centres, n_features)
+        Kernel centres (scaled training rows), ``n_centres <= max_samples``.
+    decision_scores_, calibration_scores_, threshold_, n_features_in_
+        As for every :class:`~genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import KDE
+    >>> X = np.random.default_rng(0).normal(size=(500, 3))
+    >>> det = KDE(max_samples=200, random_state=0).fit(X)
+    >>> det.centres_.shape
+    (200, 3)
+    >>> bool(det.decision_function([[6.0, 6.0, 6.0]])[0] > det.threshold_)
+    True
+
+    Notes
+    -----
+    score(x) = -log p(x), p(x) = (1/m) sum_j N(x; c_j, h^2 I) over the m centres: higher means
+    x lies where the training data are sparse.
     """
 
-    def __init__(self, bandwidth=None, max_samples=10000, preprocessing="standard",
+    #: most centres used by the bandwidth cross-validation
+    _cv_rows = 2000
+
+    def __init__(self, bandwidth=None, max_samples=2000, preprocessing="standard",
                  contamination=None, random_state=None):
         self.bandwidth = bandwidth
         self.max_samples = max_samples
@@ -143,27 +231,30 @@ class KDE(Detector):
         self.random_state = random_state
 
     def _fit(self, X):
-        X = _subsample(X, self.max_samples, self._seed())
+        _check_max_samples(self.max_samples, 1)
         bw = self.bandwidth
-        if bw is None:
-            Xcv = _subsample(X, 2000, self._seed())
-            # Scott's factor times a grid; the cross-validated likelihood picks the best
-            scott = len(Xcv) ** (-1.0 / (X.shape[1] + 4)) * max(float(np.mean(X.std(axis=0))), 1e-3)
-            grid = scott * np.logspace(-1, 1, 13)
-            cv = min(5, len(Xcv))
-            if cv >= 2:
-                search = GridSearchCV(neighbors.KernelDensity(kernel="gaussian"), {"bandwidth": grid}, cv=cv)
-                search.fit(Xcv)
-                bw = float(search.best_params_["bandwidth"])
-            else:
-                bw = float(scott)
-        elif not bw > 0:
-            raise ValueError(f"bandwidth must be positive; got {bw!r}.")
-        self.bandwidth_ = float(bw)
-        self.model_ = neighbors.KernelDensity(kernel="gaussian", bandwidth=self.bandwidth_).fit(X)
+        if bw is not None and (isinstance(bw, bool) or not isinstance(bw, (int, float, np.number))
+                               or not (np.isfinite(bw) and bw > 0)):
+            raise ValueError(f"bandwidth must be positive and finite, or None to cross-validate it; got {bw!r}.")
+        X = _subsample(X, self.max_samples, self._seed())
+        self.bandwidth_ = float(bw) if bw is not None else self._cross_validated_bandwidth(X)
+        self.centres_ = np.ascontiguousarray(X)
+
+    def _cross_validated_bandwidth(self, X):
+        Xcv = _subsample(X, self._cv_rows, self._seed())
+        # Scott's factor times a grid; the cross-validated likelihood picks the best
+        scott = len(Xcv) ** (-1.0 / (X.shape[1] + 4)) * max(float(np.mean(X.std(axis=0))), 1e-3)
+        grid = scott * np.logspace(-1, 1, 13)
+        cv = min(5, len(Xcv))
+        if cv < 2:
+            return float(scott)
+        folds = list(KFold(cv).split(Xcv))
+        mean_loglik = [np.mean([_gaussian_log_density(Xcv[test], Xcv[train], h).sum() for train, test in folds])
+                       for h in grid]
+        return float(grid[int(np.argmax(mean_loglik))])
 
     def _score(self, X):
-        return -self.model_.score_samples(X)
+        return -_gaussian_log_density(X, self.centres_, self.bandwidth_)
 
 
 class GMM(Detector):
@@ -207,29 +298,95 @@ class GMM(Detector):
 class KNN(Detector):
     """Distance to the k-th nearest training neighbour (Ramaswamy et al. 2000).
 
-    method : "largest" (k-th distance) or "mean" (mean of the k distances).
+    At most ``max_samples`` training rows, drawn at random, are kept as the reference set the
+    neighbours are searched in (Sugiyama and Borgwardt 2013 show that distances to a small
+    random sample detect outliers as well as distances to all rows); scoring then costs the
+    same however large the training set. Takes scipy sparse matrices (scaled without centring:
+    distances do not change).
 
-    Takes scipy sparse matrices (scaled without centring: distances do not change).
+    Parameters
+    ----------
+    n_neighbors : int, default=5
+        k; capped at the reference rows minus one.
+    method : {"largest", "mean"}, default="largest"
+        Score by the k-th distance or by the mean of the k distances.
+    max_samples : int or None, default=2000
+        Most training rows kept as the reference set, drawn without replacement with
+        ``random_state``; None keeps every row (exact k-NN, whose fit is quadratic in the rows).
+        Scoring costs O(max_samples * n_features) per row, the fit
+        O(n_rows * max_samples * n_features). On the 33 ADBench sets the mean ROC-AUC with
+        2,000 reference rows was 0.741 / 0.747 (split seeds 0 / 1), with every row (exact k-NN)
+        0.735 / 0.743 (benchmarks/scaling).
+    algorithm : {"auto", "brute", "kd_tree", "ball_tree"}, default="auto"
+        Neighbour search of :class:`sklearn.neighbors.NearestNeighbors` ("auto": a k-d tree up
+        to 15 features, brute force above, which is faster there).
+    preprocessing : {"standard", "minmax"} or None, default="standard"
+        Feature scaling fitted on the training rows.
+    contamination : float or None, default=None
+        Expected share of anomalies in the training rows, for the threshold; None sets the
+        threshold at 1% false positives on held-out calibration rows.
+    random_state : int, RandomState or None, default=None
+        Seed for the calibration split and the reference sample.
+    n_jobs : int or None, default=None
+        Parallel jobs of the neighbour search.
+
+    Attributes
+    ----------
+    k_ : int
+        Neighbours used.
+    model_ : sklearn.neighbors.NearestNeighbors
+        Fitted on the reference rows (``model_.n_samples_fit_ <= max_samples``).
+    decision_scores_, calibration_scores_, threshold_, n_features_in_
+        As for every :class:`~genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import KNN
+    >>> X = np.random.default_rng(0).normal(size=(2000, 3))
+    >>> det = KNN(max_samples=500, random_state=0).fit(X)
+    >>> det.model_.n_samples_fit_, det.decision_scores_.shape
+    (500, (2000,))
+    >>> det.predict([[0.0, 0.0, 0.0], [6.0, 6.0, 6.0]]).tolist()
+    [0, 1]
+
+    Notes
+    -----
+    score(x) = distance (Euclidean, on the scaled features) from x to its k-th nearest reference
+    row (or the mean of the k distances): higher means x is further from the training data. A
+    training row that is itself a reference row is scored without its own zero distance.
     """
 
     _accept_sparse = True
 
     def __init__(self, n_neighbors=5, method="largest", preprocessing="standard",
-                 contamination=None, random_state=None, n_jobs=None):
+                 contamination=None, random_state=None, n_jobs=None, max_samples=2000, algorithm="auto"):
         self.n_neighbors = n_neighbors
         self.method = method
         self.preprocessing = preprocessing
         self.contamination = contamination
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.max_samples = max_samples
+        self.algorithm = algorithm
 
     def _fit(self, X):
         if self.method not in ("largest", "mean"):
             raise ValueError(f'method must be "largest" or "mean"; got {self.method!r}.')
-        self.k_ = int(min(self.n_neighbors, X.shape[0] - 1))
+        if self.algorithm not in ("auto", "brute", "kd_tree", "ball_tree"):
+            raise ValueError(f'algorithm must be "auto", "brute", "kd_tree" or "ball_tree"; got {self.algorithm!r}.')
+        k = self.n_neighbors
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"n_neighbors must be an integer >= 1; got {k!r}.")
+        _check_max_samples(self.max_samples, 2)
+        ref = _subsample_index(X.shape[0], self.max_samples, self._seed())
+        X_ref = X if ref is None else X[ref]
+        self.k_ = int(min(k, X_ref.shape[0] - 1))
         if self.k_ < 1:
             raise ValueError("KNN needs at least 2 training rows.")
-        self.model_ = neighbors.NearestNeighbors(n_neighbors=self.k_, n_jobs=self.n_jobs).fit(X)
+        self.model_ = neighbors.NearestNeighbors(n_neighbors=self.k_, algorithm=self.algorithm,
+                                                 n_jobs=self.n_jobs).fit(X_ref)
+        self._reference_rows = ref  # read once by _score_training, right after this fit
 
     def _reduce(self, dist):
         return dist[:, -1] if self.method == "largest" else dist.mean(axis=1)
@@ -238,5 +395,14 @@ class KNN(Detector):
         return self._reduce(self.model_.kneighbors(X, n_neighbors=self.k_)[0])
 
     def _score_training(self, X):
-        # each training row is its own nearest neighbour: query without it
-        return self._reduce(self.model_.kneighbors(n_neighbors=self.k_)[0])
+        ref = self.__dict__.pop("_reference_rows", None)
+        # each reference row is its own nearest neighbour: query those without it
+        own = self._reduce(self.model_.kneighbors(n_neighbors=self.k_)[0])
+        if ref is None:
+            return own
+        scores = np.empty(X.shape[0])
+        rest = np.ones(X.shape[0], dtype=bool)
+        rest[ref] = False
+        scores[ref] = own
+        scores[rest] = self._score(X[rest])
+        return scores
