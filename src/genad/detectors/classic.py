@@ -254,6 +254,9 @@ class KDE(Detector):
         return float(grid[int(np.argmax(mean_loglik))])
 
     def _score(self, X):
+        if "centres_" not in vars(self) and "model_" in vars(self):
+            # a model file saved by genad 0.1 holds a fitted sklearn KernelDensity instead
+            return -self.model_.score_samples(X)
         return -_gaussian_log_density(X, self.centres_, self.bandwidth_)
 
 
