@@ -4,12 +4,14 @@
 >>> res = bench.run_suite("default", seeds=3)          # doctest: +SKIP
 >>> res.frame.groupby("detector").roc_auc.mean()       # doctest: +SKIP
 
-Detectors join a suite by registering (:func:`genad.bench.registry.register`); the suites and
-their datasets are in :data:`SUITES`; published numbers in :mod:`genad.bench.references`.
+Detectors join a suite through the entries modules of this package (``deep_entries``,
+``classic_entries``, ``group_entries``, which call :func:`genad.bench.registry.register`); protocol
+settings are in :mod:`genad.bench.protocols`; the suites and their datasets in :data:`SUITES`;
+published numbers in :mod:`genad.bench.references`.
 ``write_results_page()`` regenerates ``docs/results.md`` from recorded result JSON files.
 
-Importing this package stays light (detector modules import :mod:`genad.bench.registry` while
-``genad`` itself is being imported); the runner and the report load on first use.
+Importing this package stays light; the entries (and with them the detectors), the runner and
+the report load on first use.
 """
 
 from importlib import import_module

@@ -1,9 +1,12 @@
 """Benchmark registry: detectors join benchmark suites by registering here.
 
-A detector module registers a factory for each suite it belongs to::
+The entries modules of this package register a factory per detector and suite::
 
     from genad.bench.registry import register
     register("AutoEncoder", lambda ds, seed: AutoEncoder(random_state=seed), suites=["default", "adbench"])
+
+(``deep_entries``, ``classic_entries``, ``group_entries``; detector modules import nothing from
+``genad.bench``.)
 
 ``factory(dataset, seed)`` gets the loaded :class:`genad.datasets.Dataset` (so it can adapt to
 the input shape or a protocol) and the seed, and returns an unfitted detector. This module
@@ -41,14 +44,8 @@ def register(name: str, factory: Callable[[Any, int], Any], suites: str | Iterab
 
 
 def load_all() -> None:
-    """Import every genad module that registers detectors."""
-    import importlib
-
-    for mod in ("genad", "genad.group", "genad.bench.classic_entries"):
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            pass
+    """Import the entries modules that register the detectors of every suite."""
+    from . import classic_entries, deep_entries, group_entries  # noqa: F401
 
 
 def entries(suite: str) -> list[Entry]:
