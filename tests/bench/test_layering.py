@@ -53,3 +53,20 @@ def test_ff12_network_written_once():
     for k, v in protocols.FF12_NETWORK.items():
         assert getattr(ae, k) == v
     assert ae.epochs == protocols.FF12_EPOCHS["AutoEncoder"]
+
+
+def test_every_results_file_under_benchmarks_is_in_the_one_schema():
+    from genad.bench.report import result_files
+    from genad.bench.results import expand_records, load_result_json
+
+    root = SRC.parent
+    files = result_files(root)
+    assert len(files) > 20
+    # the harness writes results.csv beside results.json (the same records as a table)
+    stray = [p for p in (root / "benchmarks").rglob("*") if p.suffix in (".jsonl", ".csv")
+             and not (p.name == "results.csv" and (p.parent / "results.json").exists())]
+    assert stray == [], f"results outside the schema: {stray}"
+    for p in files:
+        doc = load_result_json(p)
+        for r in expand_records(doc):
+            assert r["command"] and r["commit"] and r["machine"] and r["date"], p
