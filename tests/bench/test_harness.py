@@ -296,3 +296,18 @@ def test_result_summary_and_repr_for_the_cli(tiny, tmp_path):
     assert md == (tmp_path / "summary.md").read_text()
     assert "## ROC-AUC" in md and "| digits-3 |" in md
     assert repr(res).startswith(f"BenchResult(suite='{tiny}', runs=3, failed=1")
+
+
+def test_merge_adds_detectors_and_seeds_to_a_recorded_run(tiny, tmp_path):
+    from genad.bench.results import expand_records
+    from genad.bench.runner import merge_results
+
+    bench.run_suite(tiny, out_dir=tmp_path, seeds=1, detectors=["PCA", "Curve"], progress=False, plots=False,
+                    command="first")
+    more = bench.run_suite(tiny, seeds=[0, 1], detectors=["Curve"], progress=False, write=False, command="second")
+    merge_results(tmp_path, more, plots=False)
+    doc = validate_result_json(json.loads((tmp_path / "results.json").read_text()))
+    got = sorted((r["detector"], r["seed"], r["command"]) for r in expand_records(doc))
+    assert got == [("Curve", 0, "second"), ("Curve", 1, "second"), ("PCA", 0, "first")]
+    assert doc["options"]["seeds"] == [0, 1]
+    assert "| digits-3 | " in (tmp_path / "summary.md").read_text()

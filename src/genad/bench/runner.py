@@ -397,3 +397,43 @@ def load_result_json(path) -> dict:
     from .results import load_result_json as _load
 
     return _load(path)
+
+
+def merge_results(out_dir, result: BenchResult, plots: bool = True) -> list[Path]:
+    """Add the records of ``result`` to the results already in ``out_dir`` (a run of more
+    detectors or seeds of the same suite) and rewrite results.json / .csv / summary.md.
+
+    A new record replaces a recorded one of the same dataset, detector and seed. Each record keeps
+    its own command, commit, machine and date, so records of several runs stay told apart.
+    """
+    from .report import write_outputs
+    from .results import PROVENANCE_KEYS, expand_records, load_result_json
+
+    out_dir = Path(out_dir)
+    path = out_dir / "results.json"
+    new = result.to_json()
+    if not path.exists():
+        result.out_dir = out_dir
+        result.files = write_outputs(result, out_dir, plots=plots)
+        return result.files
+    old = load_result_json(path)
+    if old["suite"] != result.suite:
+        raise ValueError(f"{path} holds suite {old['suite']!r}, not {result.suite!r}.")
+    fresh = [{**r, **{k: new[k] for k in PROVENANCE_KEYS}} for r in new["records"]]
+    keys = {(r["dataset"], r["detector"], r.get("seed")) for r in fresh}
+    kept = [r for r in expand_records(old) if (r["dataset"], r["detector"], r.get("seed")) not in keys]
+    records = kept + fresh
+    opts = dict(old.get("options") or {})
+    for k in ("seeds", "detectors", "datasets"):
+        opts[k] = list(dict.fromkeys(list(opts.get(k) or []) + list(result.options.get(k) or [])))
+    opts["notes"] = list(dict.fromkeys(list(opts.get("notes") or []) + list(result.options.get("notes") or [])))
+    seen = {(d.get("id"), d.get("seed")) for d in result.datasets}
+    datasets = [d for d in old.get("datasets") or [] if (d.get("id"), d.get("seed")) not in seen] + result.datasets
+    merged = BenchResult(
+        suite=result.suite, description=result.description, records=records, environment=result.environment,
+        command=result.command, options=opts, datasets=datasets, started=old.get("started") or result.started,
+        finished=result.finished, wall_seconds=float(old.get("wall_seconds") or 0) + result.wall_seconds,
+        scores=result.scores, commit=result.commit)
+    merged.out_dir = out_dir
+    merged.files = write_outputs(merged, out_dir, plots=plots)
+    return merged.files
