@@ -21,11 +21,13 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 import genad
+from genad.bench import Recorder
+from genad.bench.protocols import FF12_GAN
 from genad.datasets import load
 from genad.datasets.tabular import KDD_FEATURES, _kdd_frame
 
-RESULTS = Path(__file__).resolve().parent / "results"
-BASE = dict(hidden=[64, 32], latent_dim=8, epochs=5, batch_size=256, lr=1e-3, preprocessing="minmax")
+RESULTS = Path(__file__).resolve().parent
+BASE = dict(FF12_GAN)
 CONFIGS = {
     "base": {},
     "epochs20": {"epochs": 20},
@@ -88,10 +90,17 @@ def main():
         rows.append(row)
     keys = [k for k in rows[0] if k.startswith("val_auc")]
     summary = {k: float(np.mean([r[k] for r in rows])) for k in keys}
-    out = {"config": args.config, "params": params, "rows": rows, "mean": summary}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS / "ff12_tuning.jsonl", "a") as f:
-        f.write(json.dumps(out) + "\n")
+    rec = Recorder("gan", RESULTS / "ff12_tuning.json", metrics=["val_auc_default"], title="BiGAN on FF12: tuning")
+    path = RESULTS / "ff12_tuning.json"
+    if path.exists():  # one file for every configuration: keep the others
+        old = json.loads(path.read_text())
+        rec.records = [{**{k: old.get(k) for k in ("command", "commit", "machine", "date")}, **r}
+                       for r in old["records"] if r.get("variant") != args.config]
+    for r in rows:
+        r = dict(r)
+        rec.add(dataset="kdd99-ff12 (validation)", detector="BiGAN", variant=args.config, seed=r.pop("seed"),
+                params=params, fit_seconds=r.pop("fit_s"), **r)
+    rec.write()
     best = max(summary, key=summary.get)
     print(args.config, json.dumps(params), "default %.4f" % summary["val_auc_default"], "best", best, "%.4f" % summary[best], flush=True)
 

@@ -25,10 +25,12 @@ import torch
 from run_groups import TYPES
 from sklearn.metrics import roc_auc_score
 
+from genad.bench import Recorder
+from genad.bench.results import flatten_numbers
 import genad.group as gg
 from genad.datasets import load
 
-OUT = Path(__file__).resolve().parent / "results"
+OUT = Path(__file__).resolve().parent
 SEEDS = (100, 101, 102)
 PARTS = ("mmd", "pooled", "spread", "reconstruction", "knn", "gaussian", "local", "mixture")
 BANDWIDTHS = (0.25, 0.125, 0.5)  # 0.25 = the default
@@ -77,14 +79,16 @@ def main():
             means = {t: float(np.mean(v)) for t, v in per_type.items()}
             rows[cand] = {"per_type": means, "worst": min(means.values()), "mean": float(np.mean(list(means.values())))}
         summary[model] = dict(sorted(rows.items(), key=lambda kv: -kv[1]["mean"]))
-    OUT.mkdir(exist_ok=True)
-    (OUT / "tune_scores.json").write_text(json.dumps({"seeds": list(SEEDS), "summary": summary}, indent=1))
     both = {c: np.mean([summary[m][c]["mean"] for m in summary]) for c in summary["GroupAAE"]
             if all(c in summary[m] for m in summary)}
     ranking = sorted(both.items(), key=lambda kv: -kv[1])
-    (OUT / "tune_scores.json").write_text(json.dumps(
-        {"seeds": list(SEEDS), "rule": "highest mean ROC-AUC over the five types, averaged over GroupAAE and GroupVAE",
-         "chosen": ranking[0][0], "ranking_both_models": dict(ranking), "summary": summary}, indent=1))
+    rec = Recorder("group", OUT / "tune_scores.json", metrics=["mean", "worst"], title="Group score search",
+                   seeds=list(SEEDS), rule="highest mean ROC-AUC over the five types, averaged over GroupAAE and GroupVAE",
+                   chosen=ranking[0][0], ranking_both_models=dict(ranking))
+    for model, rows in summary.items():
+        for cand, v in rows.items():
+            rec.add(dataset="five group types", detector=model, variant=cand, seed=None, **flatten_numbers(v))
+    rec.write()
     print("\naveraged over both models (rule):")
     for cand, v in ranking[:15]:
         print(f"  {cand:40s} {v:.3f}")

@@ -59,7 +59,7 @@ import numpy as np
 
 __all__ = [
     "SCHEMA", "PROVENANCE_KEYS", "Recorder", "environment", "machine_line", "git_commit", "current_command",
-    "json_safe", "validate_result_json", "write_result_json", "expand_records", "load_result_json",
+    "json_safe", "flatten_numbers", "validate_result_json", "write_result_json", "expand_records", "load_result_json",
 ]
 
 #: identifier of the results JSON format
@@ -185,6 +185,19 @@ def json_safe(v: Any) -> Any:
     if v is None or isinstance(v, (str, int, bool)):
         return v
     return repr(v)
+
+
+def flatten_numbers(d: dict, prefix: str = "") -> dict:
+    """The numbers of a nested dict under dotted keys (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``), for
+    recording a measurement that is not one number per dataset and detector."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten_numbers(v, key + "."))
+        elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+            out[key] = v
+    return out
 
 
 # ----------------------------------------------------------------------------- schema
