@@ -419,7 +419,8 @@ def merge_results(out_dir, result: BenchResult, plots: bool = True) -> list[Path
     old = load_result_json(path)
     if old["suite"] != result.suite:
         raise ValueError(f"{path} holds suite {old['suite']!r}, not {result.suite!r}.")
-    fresh = [{**r, **{k: new[k] for k in PROVENANCE_KEYS}} for r in new["records"]]
+    fresh = [{**{k: new[k] for k in PROVENANCE_KEYS}, **{k: v for k, v in r.items() if v is not None}}
+             for r in new["records"]]  # a record's own provenance (if any) wins
     keys = {(r["dataset"], r["detector"], r.get("seed")) for r in fresh}
     kept = [r for r in expand_records(old) if (r["dataset"], r["detector"], r.get("seed")) not in keys]
     records = kept + fresh
