@@ -70,3 +70,26 @@ def test_every_results_file_under_benchmarks_is_in_the_one_schema():
         doc = load_result_json(p)
         for r in expand_records(doc):
             assert r["command"] and r["commit"] and r["machine"] and r["date"], p
+
+
+def test_no_import_circle_inside_genad_bench():
+    import ast
+
+    pkg = SRC / "genad" / "bench"
+    graph = {}
+    for p in pkg.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(p.read_text())):  # module-level and deferred imports alike
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    deps.add(node.module.split(".")[0])
+                else:
+                    deps.update(a.name for a in node.names)
+        graph[p.stem] = {d for d in deps if (pkg / f"{d}.py").exists()}
+
+    def reaches(a, b, seen=()):
+        return any(n == b or (n not in seen and reaches(n, b, (*seen, n))) for n in graph.get(a, ()))
+
+    circles = sorted(m for m in graph if reaches(m, m))
+    assert circles == [], f"modules on an import circle: {circles}"
+    assert "runner" not in graph["report"] and "report" not in graph["results"]

@@ -27,9 +27,12 @@ from ..detectors.ganomaly import GANomaly
 from ..detectors.seq2seq import Seq2Seq
 from ..detectors.vae import VAE
 from .protocols import ANOMAGRAM_NETWORK, ECG5000_VAE, FF12_EPOCHS, FF12_GAN, FF12_NETWORK, FF12_SEQ2SEQ, IMAGE_DEEP
-from .registry import register
+from .registrations import Registrations
 
 __all__: list[str] = []
+
+#: the registrations of this module; genad.bench.registry.load_all adds them to the suites
+register = Registrations()
 
 IMAGES = ("mnist", "cifar10")
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from ..detectors import classic
 from ..group import MGM, OCSMM, GroupAAE, GroupVAE, PointAggregate
-from .registry import register
+from .registrations import Registrations
 
 __all__: list[str] = []
+
+#: the registrations of this module; genad.bench.registry.load_all adds them to the suites
+register = Registrations()
 
 GROUP_SUITES = ("sdss-groups", "synthetic-groups")
 
