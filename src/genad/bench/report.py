@@ -291,7 +291,7 @@ def _plots(result, out: Path) -> list[Path]:
             plot_score_histogram(s, y, None if t is None or not np.isfinite(t) else t, clip=0.005, title=det, ax=ax)
             ax.set_ylabel("")
             ax.tick_params(labelsize=7)
-            ax.legend(fontsize=6)
+            ax.legend(fontsize=6, loc="upper right")
         fig.suptitle(f"Anomaly scores on {ds} (clipped to the 0.5-99.5% range)", fontsize=10)
         files.append(pdir / f"hist_{_safe(ds)}.png")
         fig.savefig(files[-1], dpi=72)
@@ -309,7 +309,7 @@ def _plots(result, out: Path) -> list[Path]:
                 ax.set_title(f"{det}: no loss curve", fontsize=9)
                 continue
             ax.tick_params(labelsize=7)
-            ax.legend(fontsize=6)
+            ax.legend(fontsize=6, loc="upper right")
         fig.suptitle(f"Training curves on {ds}", fontsize=10)
         files.append(pdir / f"training_{_safe(ds)}.png")
         fig.savefig(files[-1], dpi=72)
