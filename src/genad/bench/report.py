@@ -349,6 +349,15 @@ def _seed_means(doc: dict, metric: str = "roc_auc") -> dict[str, dict]:
     return out
 
 
+def _split_varies(doc: dict) -> bool:
+    """Whether the seed draws a different split of some dataset (split fingerprints differ)."""
+    by_ds: dict = {}
+    for d in doc.get("datasets") or []:
+        if d.get("split_hash"):
+            by_ds.setdefault(d["id"], set()).add(d["split_hash"])
+    return any(len(v) > 1 for v in by_ds.values())
+
+
 def reading(doc: dict, metric: str = "roc_auc") -> list[str]:
     """Sentences a reader needs next to the numbers: the winner, its margin against the seed spread,
     failures and the suite's known caveats."""
@@ -371,18 +380,27 @@ def reading(doc: dict, metric: str = "roc_auc") -> list[str]:
             common = sorted(set(means[best]) & set(means[second]), key=str)
             gap = best_m - second_m
             text = f"Winner: {best} ({over} {best_m:.3f}), {gap:.3f} ahead of {second} ({second_m:.3f})"
-            if len(common) >= 2:
-                diffs = np.array([means[best][s] - means[second][s] for s in common])
-                spread = float(np.std(diffs, ddof=1))
-                sd_best = float(np.std([means[best][s] for s in common], ddof=1))
-                if diffs.min() > 0 and gap > 2 * spread:
-                    verdict = "ahead on every seed and by more than twice the seed spread: a clear lead"
-                elif diffs.min() > 0:
-                    verdict = "ahead on every seed, but by less than twice the seed spread: a narrow lead"
+            a = [means[best][s] for s in means[best]]
+            b = [means[second][s] for s in means[second]]
+            if len(a) >= 2 and len(b) >= 2:
+                sd_a, sd_b = float(np.std(a, ddof=1)), float(np.std(b, ddof=1))
+                if _split_varies(doc) and len(common) >= 2:  # the seed draws the split: compare seed by seed
+                    diffs = np.array([means[best][s] - means[second][s] for s in common])
+                    se = float(np.std(diffs, ddof=1)) / np.sqrt(len(diffs))
+                    every = bool(diffs.min() > 0)
+                    how = f"paired over {len(common)} seeds (same splits)"
+                else:  # fixed split: the seeds of two detectors are unrelated draws
+                    se = float(np.sqrt(sd_a**2 / len(a) + sd_b**2 / len(b)))
+                    every = min(a) > max(b)
+                    how = f"{len(a)} and {len(b)} seeds"
+                if gap > 2 * se and every:
+                    verdict = "a clear lead"
+                elif gap > 2 * se:
+                    verdict = "a narrow lead (the seed ranges overlap)"
                 else:
-                    verdict = "not ahead on every seed: within the seed spread, no clear winner"
-                text += (f"; over {len(common)} seeds the gap has std {spread:.3f} (the winner's own seed std "
-                         f"{sd_best:.3f}), {verdict}.")
+                    verdict = "within the seed spread: no clear winner"
+                text += (f"; seed std {sd_a:.3f} and {sd_b:.3f} ({how}), standard error of the gap {se:.3f}: "
+                         f"{verdict}.")
             else:
                 text += "; one seed only, so the seed spread is unknown (run with --seeds 3 to measure it)."
             lines.append(text)
