@@ -367,7 +367,12 @@ def reading(doc: dict, metric: str = "roc_auc") -> list[str]:
     means = _seed_means(doc, metric)
     lines: list[str] = []
     n_ds = len({r["dataset"] for r in doc["records"]})
-    ranked = sorted(((float(np.mean(list(v.values()))), d) for d, v in means.items() if v), reverse=True)
+    cover = {d: len({r["dataset"] for r in doc["records"] if r["detector"] == d and _ok(r)
+                     and _num(r.get(metric)) is not None}) for d in means}
+    full = max(cover.values(), default=0)
+    partial = [d for d in means if 0 < cover[d] < full]
+    ranked = sorted(((float(np.mean(list(v.values()))), d) for d, v in means.items() if v and cover[d] == full),
+                    reverse=True)
     if not ranked:
         lines.append(f"No detector produced a {label}: every run failed (see the failures in summary.md).")
     else:
@@ -406,6 +411,8 @@ def reading(doc: dict, metric: str = "roc_auc") -> list[str]:
             lines.append(text)
             last_m, last = ranked[-1]
             lines.append(f"Last: {last} ({last_m:.3f}); {len(ranked)} detectors ranked.")
+    if partial:
+        lines.append(f"Not ranked (results on fewer datasets than the others): {', '.join(partial)}.")
     bad = [r for r in doc["records"] if not _ok(r)]
     if bad:
         dets = sorted({r["detector"] for r in bad})
