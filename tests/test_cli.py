@@ -109,7 +109,12 @@ def test_bench_default_suite_one_detector(tmp_path):
     out = tmp_path / "bench"
     res = run("bench", "default", "--detectors", "PCA", "--out", out)
     assert res.exit_code == 0, res.output
-    assert "| PCA |" in res.output and "breast-cancer" in res.output
+    lines = res.stdout.splitlines()  # the progress bar goes to stderr
+    assert lines[0] == f"results folder: {out} (results.json, results.csv, summary.md, plots/)"
+    assert "PCA is the only detector with results (mean ROC-AUC over 11 datasets" in res.output
+    assert "Caveats of this suite: tiny training sets" in res.output
+    assert any(l.split()[:2] == ["1", "PCA"] for l in lines)
+    assert max(len(l) for l in lines if str(out) not in l) <= 100, lines
     for name in ("results.csv", "results.json", "summary.md"):
         assert (out / name).is_file()
     one_line_error(run("bench", "no-such-suite", "--out", out), "no-such-suite")

@@ -13,14 +13,13 @@ for the other detectors). The defaults were chosen with ``--seed 1``; ``run.py``
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 
 import genad
+from genad.bench import Recorder
 from genad.datasets import list_adbench, load
 
 from run import cap_test
@@ -37,23 +36,21 @@ def main() -> None:
     ap.add_argument("--max-test", type=int, default=10000)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    per_dataset = {}
+    stem = "trim" if args.detector == "AutoEncoder" else f"trim_{args.detector}"
+    rec = Recorder("adbench", OUT / f"{stem}_seed{args.seed}.json", title=f"ADBench: trim of {args.detector}",
+                   description=__doc__.split("\n\n")[0], machine_note="torch threads 1",
+                   settings=dict(max_train=args.max_train, max_test=args.max_test))
     for name in list_adbench():
         ds = load(f"adbench/{name}", random_state=args.seed, max_train=args.max_train)
         X_test, y_test = cap_test(ds.X_test, ds.y_test, args.max_test, args.seed)
-        aucs = {}
         for t in args.trims:
-            det = getattr(genad, args.detector)(trim=t, random_state=args.seed).fit(ds.X_train)
-            aucs[str(t)] = float(roc_auc_score(y_test, det.decision_function(X_test)))
-        per_dataset[name] = dict(train_contamination=float(np.mean(ds.y_train)), roc_auc=aucs)
-        print(name, {k: round(v, 3) for k, v in aucs.items()}, flush=True)
-    means = {str(t): float(np.mean([r["roc_auc"][str(t)] for r in per_dataset.values()])) for t in args.trims}
-    print("mean ROC-AUC by trim:", {k: round(v, 4) for k, v in means.items()})
-    OUT.mkdir(parents=True, exist_ok=True)
-    stem = "trim" if args.detector == "AutoEncoder" else f"trim_{args.detector}"
-    (OUT / f"{stem}_seed{args.seed}.json").write_text(json.dumps(
-        dict(detector=args.detector, seed=args.seed, max_train=args.max_train, max_test=args.max_test, mean_roc_auc=means,
-             datasets=per_dataset), indent=1))
+            det = getattr(genad, args.detector)(trim=t, random_state=args.seed)
+            rec.measure(det, ds, dataset=f"adbench/{name}", seed=args.seed, variant=f"trim={t}", X_test=X_test,
+                        y_test=y_test, train_contamination=float(np.mean(ds.y_train)))
+        rec.write()
+    for t in args.trims:
+        v = [r["roc_auc"] for r in rec.records if r.get("variant") == f"trim={t}" and r["status"] == "ok"]
+        print(f"trim={t}: mean ROC-AUC {np.mean(v):.4f} over {len(v)} datasets")
 
 
 if __name__ == "__main__":

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 
 import genad
+from genad.bench import Recorder
+from genad.bench.protocols import ANOMAGRAM_NETWORK
 from genad.datasets import load
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -34,9 +34,7 @@ CONFIGS = {
     # Anomagram's network (experiments/models/ae.js, ecg.js): 140 -> 7 -> 3 -> 2 -> 3 -> 7 -> 140,
     # ReLU, sigmoid output, Adam lr 0.01, batch 512, 50 epochs (Anomagram's Adam has beta1 = 0.5;
     # genad's has 0.9)
-    "Anomagram net [7, 3] -> 2, sigmoid output, minmax": dict(
-        hidden=[7, 3], latent_dim=2, output_activation="sigmoid", lr=0.01, batch_size=512, epochs=50,
-        validation_fraction=0.0, patience=None, preprocessing="minmax", trim=0.0),
+    "Anomagram net [7, 3] -> 2, sigmoid output, minmax": ANOMAGRAM_NETWORK,
     "small net [7, 3] -> 2, minmax, lr 0.01, batch 256": dict(
         hidden=[7, 3], latent_dim=2, lr=0.01, batch_size=256, preprocessing="minmax", trim=0.0),
 }
@@ -49,31 +47,26 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     path = OUT / "results.json"
-    rows = []
-    if args.only is not None and path.exists():
-        rows = [r for r in json.loads(path.read_text()) if r["config"] not in args.only]
+    rec = Recorder("ecg5000", path, title="ECG5000 (Anomagram protocol): autoencoder configurations",
+                   description=__doc__.split("\n\n")[0], machine_note="torch threads 1")
+    if args.only is not None and path.exists():  # keep the recorded rows of the other configurations
+        old = json.loads(path.read_text())
+        rec.records = [{**{k: old.get(k) for k in ("command", "commit", "machine", "date")}, **r}
+                       for r in old["records"] if r.get("variant") not in args.only]
     for label, params in CONFIGS.items():
         if args.only is not None and label not in args.only:
             continue
         for f in FRACTIONS:
-            aucs, secs = [], []
+            dataset = "ecg5000" if f == 0 else f"ecg5000-abn{int(round(f * 100))}"
             for seed in SEEDS:
                 ds = load("ecg5000", abnormal_fraction=f, random_state=seed)
-                t0 = time.perf_counter()
-                det = genad.AutoEncoder(**params, random_state=seed).fit(ds.X_train)
-                secs.append(time.perf_counter() - t0)
-                aucs.append(float(roc_auc_score(ds.y_test, det.decision_function(ds.X_test))))
-            row = dict(config=label, params=params, abnormal_fraction=f, roc_auc=aucs,
-                       mean=float(np.mean(aucs)), std=float(np.std(aucs)),
-                       anomagram_reference=REFERENCE.get(f), fit_seconds_mean=float(np.mean(secs)))
-            rows.append(row)
-            print(f"{label:52s} f={f:.2f} ROC-AUC {row['mean']:.4f} +- {row['std']:.4f} "
+                rec.measure(genad.AutoEncoder(**params, random_state=seed), ds, dataset=dataset, seed=seed,
+                            variant=label, reference=REFERENCE.get(f))
+            aucs = [r["roc_auc"] for r in rec.records if r.get("variant") == label and r["dataset"] == dataset
+                    and r["status"] == "ok"]
+            print(f"{label:52s} f={f:.2f} ROC-AUC {np.mean(aucs):.4f} +- {np.std(aucs):.4f} "
                   f"(ref {REFERENCE.get(f, '-')})", flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    order = list(CONFIGS)
-    rows.sort(key=lambda r: (order.index(r["config"]) if r["config"] in order else len(order),
-                             r["abnormal_fraction"]))
-    path.write_text(json.dumps(rows, indent=2))
+        rec.write()
 
 
 if __name__ == "__main__":

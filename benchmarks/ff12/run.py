@@ -11,22 +11,18 @@ VAE 8 epochs. References: AE 0.963, VAE 0.946.
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 import genad
+from genad.bench import Recorder
+from genad.bench.protocols import FF12_NETWORK as NET
+from genad.bench.protocols import FF12_REFERENCE as REFERENCE
 from genad.datasets import load
-from genad.metrics import evaluate
 
 OUT = Path(__file__).resolve().parent / "results"
-NET = dict(hidden=[15, 7], latent_dim=2, batch_size=128, lr=0.01, preprocessing="minmax",
-           validation_fraction=0.0, patience=None)
-AE_NET = dict(trim=0.0)  # the report trains on clean data: the plain loss, no trimming
-REFERENCE = {"AutoEncoder": 0.963, "VAE": 0.946}
 
 class _KerasInitAutoEncoder(genad.AutoEncoder):
     """AutoEncoder with Keras' default initialisation (Glorot-uniform weights, zero biases),
@@ -77,33 +73,23 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     ds = load("kdd99-ff12")
-    rows = []
-    for label, cls, extra in VARIANTS:
-        if args.only and args.only not in label:
-            continue
-        aucs, fits = [], []
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            det = cls(**{**NET, **AE_NET, **extra},
-                      random_state=seed)
-            t0 = time.perf_counter()
-            det.fit(ds.X_train)
-            fits.append(time.perf_counter() - t0)
-            m = evaluate(ds.y_test, det.decision_function(ds.X_test))
-            aucs.append(float(m["roc_auc"]))
-        ref = REFERENCE["VAE" if issubclass(cls, genad.VAE) else "AutoEncoder"]
-        row = dict(variant=label, detector=cls.__name__.lstrip('_'), params={**NET, **extra}, seeds=args.seeds, first_seed=args.first_seed,
-                   roc_auc=aucs, mean=float(np.mean(aucs)), std=float(np.std(aucs)),
-                   min=float(np.min(aucs)), max=float(np.max(aucs)), reference=ref,
-                   meets_reference=bool(np.mean(aucs) >= ref), fit_seconds_mean=float(np.mean(fits)))
-        rows.append(row)
-        print(f"{label:50s} ROC-AUC {row['mean']:.4f} +- {row['std']:.4f} "
-              f"[{row['min']:.4f}, {row['max']:.4f}] ref {ref}  fit {row['fit_seconds_mean']:.1f}s", flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() else "_" for c in (args.only or "")).strip("_")
     name = "results.json" if not args.only else f"results_{slug}.json"
     if args.first_seed:
         name = name.replace(".json", f"_seeds{args.first_seed}.json")
-    (OUT / name).write_text(json.dumps(rows, indent=2))
+    rec = Recorder("ff12", OUT / name, title="FF12 KDD: autoencoder and VAE variants",
+                   description=__doc__.split("\n\n")[0], machine_note="torch threads 1")
+    for label, cls, extra in VARIANTS:
+        if args.only and args.only not in label:
+            continue
+        ref = REFERENCE["VAE" if issubclass(cls, genad.VAE) else "AutoEncoder"]
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            det = cls(**{**NET, **extra}, random_state=seed)
+            rec.measure(det, ds, dataset="kdd99-ff12", seed=seed, name=cls.__name__.lstrip("_"), variant=label,
+                        reference=ref)
+        aucs = [r["roc_auc"] for r in rec.records if r.get("variant") == label and r["status"] == "ok"]
+        print(f"{label:50s} ROC-AUC {np.mean(aucs):.4f} +- {np.std(aucs):.4f} ref {ref}", flush=True)
+        rec.write()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ benchmarks/gan/results/<dataset>.json and .csv.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 
 import genad
+from genad.bench import Recorder
 from genad.datasets import load
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -96,23 +96,20 @@ def main():
 
 
 def write(args, names, rows, t_start, show=False):
-    classes = sorted({r["class"] for r in rows})
-    means = {n: float(np.mean([r["roc_auc"] for r in rows if r["detector"] == n])) for n in names}
-    out = {"dataset": args.dataset, "protocol": "adgan one-vs-all (reduced)", "settings": vars(args),
-           "classes": classes, "mean_roc_auc": means, "rows": rows,
-           "total_s": time.perf_counter() - t_start, "torch_threads": args.threads,
-           "machine": "2-core CPU, no GPU, shared"}
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    """Record the rows (one per class and detector; seed = --seed) through genad.bench.Recorder."""
     stem = args.dataset + (f"_{args.tag}" if args.tag else "")
-    (RESULTS / f"{stem}.json").write_text(json.dumps(out, indent=1))
-    import pandas as pd
-
-    df = pd.DataFrame(rows).pivot(index="class", columns="detector", values="roc_auc")[names]
-    df.loc["mean"] = df.mean()
-    df.to_csv(RESULTS / f"{stem}.csv", float_format="%.4f")
+    rec = Recorder("gan", RESULTS / f"{stem}.json", title=f"GANs on {args.dataset} one-vs-all (reduced)",
+                   description="adgan one-vs-all protocol, reduced CPU budget", settings=vars(args),
+                   machine_note=f"torch threads {args.threads}", total_seconds=time.perf_counter() - t_start)
+    for r in rows:
+        r = dict(r)
+        rec.add(dataset=f"{args.dataset}-{r.pop('class')}", detector=r.pop("detector"), seed=args.seed,
+                fit_seconds=r.pop("fit_s"), score_seconds=r.pop("score_s"), **r)
+    rec.write()
     if show:
-        print(df.round(3).to_string())
-        print("means", {k: round(v, 4) for k, v in means.items()}, "total %.0fs" % out["total_s"])
+        for n in names:
+            v = [r["roc_auc"] for r in rows if r["detector"] == n]
+            print(f"{n:20s} mean ROC-AUC {np.mean(v):.4f} over {len(v)} classes")
 
 
 if __name__ == "__main__":

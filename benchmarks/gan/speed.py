@@ -25,6 +25,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import genad
+from genad.bench import Recorder
+from genad.bench.results import flatten_numbers
 import genad.detectors.adgan as adgan_module
 from genad.datasets import load
 from genad.nn.latent_search import latent_search
@@ -142,8 +144,11 @@ def main():
     }
     if args.tabular:
         out["tabular"] = tabular_speed()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "speed.json").write_text(json.dumps(out, indent=1))
+    rec = Recorder("gan", RESULTS / "speed.json", metrics=[k for k in flatten_numbers(out) if k.startswith("speedup")],
+                   title="GAN latent search: batched against per-point loops", machine_note=f"torch threads {args.threads}",
+                   settings={k: v for k, v in out.items() if not isinstance(v, (dict, float))})
+    rec.add(dataset="latent search", detector="ADGAN", seed=None, **flatten_numbers(out))
+    rec.write()
     print(json.dumps(out, indent=1))
 
 

@@ -16,7 +16,6 @@ Writes results/cifar_flip_signal.json.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from genad.bench import Recorder
 from genad.datasets import load
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -56,9 +56,11 @@ def main():
             for C in (0.001, 0.01, 0.1, 1.0))
         res[name] = {"n_features": int(F.shape[1]), "cv_roc_auc": best[0], "best_C": best[1]}
         print(f"{name:18s} {F.shape[1]:4d} features  supervised 3-fold ROC-AUC {best[0]:.3f} (C={best[1]})", flush=True)
-    OUT.mkdir(exist_ok=True)
-    (OUT / "cifar_flip_signal.json").write_text(json.dumps({"n_images": len(X), "n_flipped": int(y.sum()),
-                                                            "supervised_logistic": res}, indent=1))
+    rec = Recorder("group", OUT / "cifar_flip_signal.json", metrics=["cv_roc_auc"],
+                   title="Flipped CIFAR cats: supervised signal bound", n_images=len(X), n_flipped=int(y.sum()))
+    for name, v in res.items():
+        rec.add(dataset="cifar10-flipped", detector="supervised logistic", variant=name, seed=None, **v)
+    rec.write()
 
 
 if __name__ == "__main__":

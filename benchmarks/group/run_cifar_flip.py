@@ -7,12 +7,12 @@ other cat images, half of them flipped upside down (chosen at random per seed).
 
 ``--split test`` (the benchmark): training cats as ``load("cifar10", normal_class=3,
 max_train=--train, random_state=seed)`` picks them; scored cats from the CIFAR-10 *test* set.
-Writes results/cifar_flip<--tag>.csv and .json.
+Writes results/cifar_flip<--tag>.json (genad.bench.Recorder).
 
 ``--split validation`` (for choosing settings; never touches the test set): from the 5,000
 *training* cats, 200 validation cats per seed (``default_rng(1000 + seed)``; the same ones for
 every ``--train`` and ``--stride``), the training cats drawn from the rest (``default_rng(seed)``).
-Writes results/cifar_flip_validation<--tag>.csv and .json.
+Writes results/cifar_flip_validation<--tag>.json.
 
 Besides the group detectors, a non-deep reference row: ``RowProfile(kNN)``, each image's mean
 colour per pixel row (the colour-versus-height profile, (32 / stride) x 3 numbers from the same
@@ -26,7 +26,6 @@ nearest training profiles.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -38,6 +37,7 @@ import genad
 import genad.group as gg
 from run_groups import score_variants
 from genad.datasets import load
+from genad.bench import Recorder
 from genad.metrics import evaluate
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -145,11 +145,15 @@ def main():
     df = pd.DataFrame(rows)
     OUT.mkdir(exist_ok=True)
     stem = "cifar_flip" + ("_validation" if args.split == "validation" else "") + args.tag
-    df.to_csv(OUT / f"{stem}.csv", index=False)
+    rec = Recorder("group", OUT / f"{stem}.json", metrics=["roc_auc", "pr_auc"],
+                   title=f"Group detectors: flipped CIFAR cats ({args.split})", description=__doc__.split("\n\n")[0],
+                   machine_note="torch threads 1", settings=vars(args))
+    for r in rows:
+        r = dict(r)
+        rec.add(dataset="cifar10-flipped", detector=r.pop("detector"), seed=r.pop("seed"), **r)
+    rec.write()
     summ = df.groupby("detector", sort=False).agg(roc_auc=("roc_auc", "mean"), roc_auc_std=("roc_auc", "std"),
                                                   pr_auc=("pr_auc", "mean"), seconds=("seconds", "mean"))
-    (OUT / f"{stem}.json").write_text(json.dumps({"settings": vars(args), "summary": summ.to_dict("index")},
-                                                 indent=1))
     print(summ.round(3).to_string())
 
 

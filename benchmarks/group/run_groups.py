@@ -3,8 +3,8 @@
 For every data set type and seed 0..4: fit each detector on the training groups, score the test
 groups, record ROC-AUC and PR-AUC (genad.metrics.evaluate) and the fit+score time. GroupAAE and
 GroupVAE are fitted once per seed; every group score (GroupAAE.score_groups) is evaluated from
-that one fit. Writes results/group_runs.csv (one row per run) and results/group_summary.json
-(mean and std over seeds), and prints the tables.
+that one fit. Writes results/groups.json (one record per data set type, detector and seed, through
+genad.bench.Recorder) and prints the tables (mean ± std over seeds).
 
     GENAD_DATA=/work/shared/data PYTHONPATH=src python benchmarks/group/run_groups.py [--seeds 5]
 """
@@ -12,7 +12,6 @@ that one fit. Writes results/group_runs.csv (one row per run) and results/group_
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import torch
 
 import genad
 import genad.group as gg
+from genad.bench import Recorder
 from genad.datasets import load
 from genad.metrics import evaluate
 
@@ -90,22 +90,19 @@ def main():
                 print(f"{label:32s} seed {seed} {dname:40s} roc {rows[-len(variants)]['roc_auc']:.3f} "
                       f"({secs:.1f}s)", flush=True)
     df = pd.DataFrame(rows)
-    df.to_csv(OUT / "group_runs.csv", index=False)
-    summary = {}
-    for (typ, det), g in df.groupby(["type", "detector"], sort=False):
-        summary.setdefault(typ, {})[det] = {
-            "roc_auc_mean": g.roc_auc.mean(), "roc_auc_std": g.roc_auc.std(ddof=0),
-            "pr_auc_mean": g.pr_auc.mean(), "pr_auc_std": g.pr_auc.std(ddof=0),
-            "seconds_mean": g.seconds.mean(), "n_seeds": int(len(g)),
-        }
-    (OUT / "group_summary.json").write_text(json.dumps(summary, indent=1))
+    rec = Recorder("group", OUT / "groups.json", metrics=["roc_auc", "pr_auc"],
+                   title="Group detectors: synthetic and SDSS groups", description=__doc__.split("\n\n")[0],
+                   machine_note="torch threads 1")
+    for r in rows:
+        r = dict(r)
+        rec.add(dataset=r.pop("type"), detector=r.pop("detector"), seed=r.pop("seed"), **r)
+    rec.write()
     for metric in ("roc_auc", "pr_auc"):
         tab = df.pivot_table(index="detector", columns="type", values=metric, aggfunc="mean", sort=False)
         sd = df.pivot_table(index="detector", columns="type", values=metric, aggfunc=lambda v: np.std(v), sort=False)
         cell = tab.map(lambda v: f"{v:.3f}") + " ± " + sd.map(lambda v: f"{v:.3f}")
         md = _markdown(cell)
         print(f"\n{metric} (mean ± std over {args.seeds} seeds)\n{md}")
-        (OUT / f"group_{metric}.md").write_text(md + "\n")
     fits = df[~df.detector.str.contains("[", regex=False)]
     print(f"\ntotal fit+score seconds: {fits.seconds.sum():.0f}")
 

@@ -5,7 +5,7 @@ Normal groups: Poisson(100) points from the three synthetic components (means (-
 with weights (0.5, 0.5, 0) or (0.8, 0.1, 0.1) or (0, 0, 1) in turn -- the "irregular mixture"
 case of Chalapathy et al. (2018), where point-score aggregation has nothing to see. 50 training
 groups, 50 normal + 12 anomalous test groups; all detectors of run_groups.py except
-PointAggregate(KDE, max). Writes results/mixture_runs.csv and results/mixture_summary.json.
+PointAggregate(KDE, max). Writes results/mixture.json (genad.bench.Recorder).
 
     GENAD_DATA=/work/shared/data PYTHONPATH=src python benchmarks/group/run_mixture.py [--seeds 3]
 """
@@ -13,7 +13,6 @@ PointAggregate(KDE, max). Writes results/mixture_runs.csv and results/mixture_su
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pandas as pd
 import torch
 from run_groups import detectors, score_variants
 
+from genad.bench import Recorder
 from genad.metrics import evaluate
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -63,11 +63,15 @@ def main():
             print(f"seed {seed} {name:40s} roc {rows[-len(variants)]['roc_auc']:.3f} ({secs:.1f}s)", flush=True)
     df = pd.DataFrame(rows)
     OUT.mkdir(exist_ok=True)
-    df.to_csv(OUT / "mixture_runs.csv", index=False)
+    rec = Recorder("group", OUT / "mixture.json", metrics=["roc_auc", "pr_auc"],
+                   title="Group detectors: Gaussian-mixture groups", description=__doc__.split("\n\n")[0],
+                   machine_note="torch threads 1")
+    for r in rows:
+        r = dict(r)
+        rec.add(dataset="mixture", detector=r.pop("detector"), seed=r.pop("seed"), **r)
+    rec.write()
     summ = df.groupby("detector", sort=False).agg(roc_auc=("roc_auc", "mean"), roc_auc_std=("roc_auc", "std"),
                                                   pr_auc=("pr_auc", "mean"), pr_auc_std=("pr_auc", "std"))
-    (OUT / "mixture_summary.json").write_text(json.dumps({"seeds": args.seeds, "summary": summ.to_dict("index")},
-                                                         indent=1))
     print(summ.round(3).to_string())
 
 

@@ -11,15 +11,13 @@ epochs only: a reduced budget for a 2-core CPU, not the published protocols' ful
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 
 import genad
+from genad.bench import Recorder
 from genad.datasets import load
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -39,25 +37,19 @@ def main() -> None:
         "VAE": lambda s: genad.VAE(latent_dim=32, epochs=args.epochs, batch_size=64, n_samples=4, trim=0.0,
                                    patience=None, random_state=s),
     }
-    rows = []
-    t_all = time.perf_counter()
+    rec = Recorder("mnist", OUT / "results.json", title="MNIST one-vs-all, convolutional autoencoders (reduced)",
+                   description=__doc__.split("\n\n")[0], machine_note=f"torch threads {args.threads}",
+                   settings=dict(reduced_cpu_run=True, epochs=args.epochs, max_train=args.max_train,
+                                 max_test=args.max_test, protocol="adgan"))
     for c in range(10):
         ds = load("mnist", normal_class=c, protocol="adgan", max_train=args.max_train,
                   max_test=args.max_test, random_state=0)
         for name, make in models.items():
-            t0 = time.perf_counter()
-            det = make(0).fit(ds.X_train)
-            fit_s = time.perf_counter() - t0
-            auc = float(roc_auc_score(ds.y_test, det.decision_function(ds.X_test)))
-            rows.append(dict(detector=name, normal_class=c, roc_auc=auc, fit_seconds=fit_s,
-                             n_train=len(ds.X_train), n_test=len(ds.X_test)))
-            print(f"class {c} {name:12s} ROC-AUC {auc:.4f} fit {fit_s:.1f}s", flush=True)
-    summary = {name: float(np.mean([r["roc_auc"] for r in rows if r["detector"] == name])) for name in models}
-    res = dict(reduced_cpu_run=True, epochs=args.epochs, max_train=args.max_train, max_test=args.max_test,
-               protocol="adgan", total_seconds=time.perf_counter() - t_all, mean_roc_auc=summary, rows=rows)
-    print(json.dumps(summary))
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "results.json").write_text(json.dumps(res, indent=2))
+            r = rec.measure(make(0), ds, dataset=f"mnist-{c}", seed=0, name=name)
+            print(f"class {c} {name:12s} ROC-AUC {r.get('roc_auc')} fit {r.get('fit_seconds', 0):.1f}s", flush=True)
+        rec.write()
+    for name in models:
+        print(name, np.mean([r["roc_auc"] for r in rec.records if r["detector"] == name and r["status"] == "ok"]))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ import time
 import numpy as np
 import torch
 
+from genad.bench.protocols import FF12_NETWORK
+
 from _common import dense_autoencoder, write
 from run_ecg5000 import DENSE, SEQ2SEQ
 
@@ -37,7 +39,7 @@ from genad.datasets import load
 N, REPEATS = 5000, 15
 #: the FF12 report's smaller network (encoder LSTM 10, decoder LSTM 20)
 SMALL = dict(hidden=[10], decoder_hidden=[20])
-FF12_DENSE = dict(hidden=[15, 7], latent_dim=2, preprocessing="minmax")
+FF12_DENSE = {k: FF12_NETWORK[k] for k in ("hidden", "latent_dim", "preprocessing")}  # the FF12 network
 
 
 def _batch(size, fn):

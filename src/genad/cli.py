@@ -230,21 +230,23 @@ def bench(
     with_pyod: bool = typer.Option(False, "--with-pyod", help="also run PyOD's counterparts on the same splits"),
     all_: bool = typer.Option(False, "--all", help="include CPU-heavy (slow) entries"),
 ):
-    """Run a benchmark suite and print a results table."""
+    """Run a benchmark suite; print where the results go, a reading (winner, margin against the
+    seed spread, the suite's caveats) and a compact table. Full tables and plots go to the folder."""
 
     def go():
         from genad import bench as B
 
         if seeds < 1:
             raise CLIError("--seeds must be at least 1")
+        B.get_suite(suite)  # an unknown suite fails before anything is printed
+        folder = out if out is not None else Path("bench-results") / suite
+        typer.echo(f"results folder: {folder} (results.json, results.csv, summary.md, plots/)")
         result = B.run_suite(
-            suite, out_dir=out, seeds=seeds, detectors=detectors, data_home=data_home,
+            suite, out_dir=folder, seeds=seeds, detectors=detectors, data_home=data_home,
             with_pyod=with_pyod, include_slow=all_, progress=True,
             command="genad " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None,
         )
-        typer.echo(result.summary_markdown())
-        if result.out_dir:
-            typer.echo(f"results written to {result.out_dir}")
+        typer.echo(B.bench_report(result))
 
     _run(go)
 

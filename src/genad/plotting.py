@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_reconstruction", "plot_latent", "plot_score_histogram", "plot_roc"]
+__all__ = ["plot_history", "plot_reconstruction", "plot_latent", "plot_score_histogram", "plot_roc", "curve_style"]
 
 
 def _figure(figsize=(6.0, 4.0)):
@@ -19,17 +19,37 @@ def _figure(figsize=(6.0, 4.0)):
     return Figure(figsize=figsize, layout="constrained")
 
 
-def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = None):
+def _axes(ax, figsize=(6.0, 4.0)):
+    """(figure, axes): the given axes and its figure, or a new figure with one axes."""
+    if ax is not None:
+        return ax.figure, ax
+    fig = _figure(figsize)
+    return fig, fig.add_subplot()
+
+
+#: line styles cycled with the colours so that every curve differs in both
+LINE_STYLES = ("-", "--", "-.", (0, (1, 1)))
+
+
+def curve_style(i: int) -> dict:
+    """Colour and line style of the ``i``-th curve: 20 colours (tab20) and 4 line styles, combined so
+    that no two of the first 80 curves look alike and neighbours differ in both."""
+    import matplotlib
+
+    colors = matplotlib.colormaps["tab20"].colors
+    return {"color": colors[(2 * i) % 20 + (i // 10) % 2], "linestyle": LINE_STYLES[(i + i // 20) % len(LINE_STYLES)]}
+
+
+def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = None, ax=None):
     """Training curves: every per-epoch loss in ``history`` (a detector's ``history_``).
 
     Keys ending in ``loss`` (``loss``, ``val_loss``, ``<step>_loss``) and extra logged terms
     (``nll``, ``kl``...) are drawn against the epoch; ``epoch_time`` and ``best_epoch`` are
-    skipped; the best epoch is marked with a vertical line.
+    skipped; the best epoch is marked with a vertical line. ``ax``: draw on this axes.
     """
     if not isinstance(history, Mapping) or not history:
         raise ValueError("history must be a non-empty dict of per-epoch lists (a detector's history_).")
-    fig = _figure()
-    ax = fig.add_subplot()
+    fig, ax = _axes(ax)
     n_lines = 0
     for key, values in history.items():
         if key in ("epoch_time", "best_epoch"):
@@ -134,14 +154,25 @@ def plot_latent(Z, y=None, *, title: str | None = None, labels: Mapping[int, str
 
 
 def plot_score_histogram(scores, y=None, threshold: float | None = None, *, bins: int = 50,
-                         title: str | None = None, log: bool = False):
-    """Histogram of anomaly scores per class (``y``: 1 = anomaly) with the threshold line."""
+                         title: str | None = None, log: bool = False, clip: float | None = None, ax=None):
+    """Histogram of anomaly scores per class (``y``: 1 = anomaly) with the threshold line.
+
+    ``clip``: draw only the central ``1 - 2 * clip`` quantile range of the scores (widened to
+    include the threshold); ``ax``: draw on this matplotlib axes (a panel of a larger figure).
+    """
     scores = np.asarray(scores, dtype=float).ravel()
     if len(scores) == 0:
         raise ValueError("scores is empty.")
-    fig = _figure()
-    ax = fig.add_subplot()
-    edges = np.histogram_bin_edges(scores[np.isfinite(scores)], bins=bins)
+    fig, ax = _axes(ax)
+    finite = scores[np.isfinite(scores)]
+    if clip:
+        lo, hi = np.quantile(finite, [clip, 1 - clip])
+        if threshold is not None and np.isfinite(threshold):
+            lo, hi = min(lo, float(threshold)), max(hi, float(threshold))
+        if not hi > lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        scores, finite = np.clip(scores, lo, hi), np.clip(finite, lo, hi)
+    edges = np.histogram_bin_edges(finite, bins=bins)
     if y is None:
         ax.hist(scores, bins=edges, alpha=0.7, label="scores")
     else:
@@ -162,28 +193,28 @@ def plot_score_histogram(scores, y=None, threshold: float | None = None, *, bins
     return fig
 
 
-def plot_roc(curves: Mapping[str, tuple], *, title: str | None = None):
+def plot_roc(curves: Mapping[str, tuple], *, title: str | None = None, ax=None):
     """ROC curves, one per entry: ``{name: (y_true, scores)}`` (labels 0/1) or
-    ``{name: (fpr, tpr)}`` (increasing false-positive rates); the legend shows each ROC-AUC."""
+    ``{name: (fpr, tpr)}`` (increasing false-positive rates); the legend shows each ROC-AUC.
+    Every curve gets its own colour and line style (:func:`curve_style`)."""
     from sklearn.metrics import auc, roc_curve
 
     if not curves:
         raise ValueError("curves must be a non-empty dict {name: (y_true, scores)}.")
-    fig = _figure((5.0, 4.5))
-    ax = fig.add_subplot()
-    for name, (a, b) in curves.items():
+    fig, ax = _axes(ax, (5.0, 4.5))
+    for i, (name, (a, b)) in enumerate(curves.items()):
         a, b = np.asarray(a), np.asarray(b, dtype=float)
         # labels are only 0 and 1; a false-positive-rate array has values in between
         if set(np.unique(a).tolist()) <= {0, 1}:
             fpr, tpr, _ = roc_curve(a, b)
         else:
             fpr, tpr = a.astype(float), b
-        ax.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
+        ax.plot(fpr, tpr, lw=1.3, label=f"{name} (AUC {auc(fpr, tpr):.3f})", **curve_style(i))
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.6, alpha=0.6, label="chance")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
     ax.set_title(title or "ROC")
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=7 if len(curves) > 6 else None)
     return fig

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from ..detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
 from .adapters import Flattened
-from .registry import register
+from .registrations import Registrations
 
 __all__ = ["CLASSIC", "IMAGE_PCA_COMPONENTS", "KDE_CENTRES", "GMM_MAX_COMPONENTS"]
+
+#: the registrations of this module; genad.bench.registry.load_all adds them to the suites
+register = Registrations()
 
 CLASSIC = {"PCA": PCA, "OCSVM": OCSVM, "IsolationForest": IsolationForest, "KDE": KDE, "GMM": GMM, "KNN": KNN}
 

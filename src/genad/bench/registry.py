@@ -1,9 +1,13 @@
 """Benchmark registry: detectors join benchmark suites by registering here.
 
-A detector module registers a factory for each suite it belongs to::
+The entries modules of this package (``deep_entries``, ``classic_entries``, ``group_entries``)
+collect a factory per detector and suite (:class:`genad.bench.registrations.Registrations`), and
+:func:`load_all` adds them here; anyone may add more with :func:`register`::
 
     from genad.bench.registry import register
     register("AutoEncoder", lambda ds, seed: AutoEncoder(random_state=seed), suites=["default", "adbench"])
+
+Detector modules import nothing from ``genad.bench``.
 
 ``factory(dataset, seed)`` gets the loaded :class:`genad.datasets.Dataset` (so it can adapt to
 the input shape or a protocol) and the seed, and returns an unfitted detector. This module
@@ -40,15 +44,20 @@ def register(name: str, factory: Callable[[Any, int], Any], suites: str | Iterab
         _ENTRIES.setdefault(s, {})[name] = Entry(name, factory, s, kind, slow, dict(meta))
 
 
-def load_all() -> None:
-    """Import every genad module that registers detectors."""
-    import importlib
+_LOADED: list[str] = []
 
-    for mod in ("genad", "genad.group", "genad.bench.classic_entries"):
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            pass
+
+def load_all() -> None:
+    """Add the registrations collected by the entries modules (deep, group, classic) to the suites
+    (once; a later :func:`register` of the same name replaces an entry)."""
+    if _LOADED:
+        return
+    from . import classic_entries, deep_entries, group_entries
+
+    for mod in (deep_entries, group_entries, classic_entries):
+        for name, factory, suites, options in mod.register:
+            register(name, factory, suites, **options)
+        _LOADED.append(mod.__name__)
 
 
 def entries(suite: str) -> list[Entry]:

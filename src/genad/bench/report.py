@@ -1,28 +1,8 @@
-"""Benchmark outputs: results.csv / results.json / summary.md / plots, and the results page.
+"""Benchmark outputs: results.csv / results.json / summary.md / plots, the reading printed by
+``genad bench``, and the results page ``docs/results.md``.
 
-Results JSON schema (``"schema": "genad-bench/1"``)
----------------------------------------------------
-Any script may emit it (use :func:`write_result_json`) so that :func:`write_results_page` puts its
-table into ``docs/results.md``::
-
-    {
-      "schema": "genad-bench/1",                  required
-      "suite": "ff12-kdd",                        required: suite or topic name
-      "command": "PYTHONPATH=src python ...",     required: the exact command that produced it
-      "finished": "2026-11-25T14:00:00+00:00",    recommended: ISO date of the run
-      "environment": {...},                       recommended: genad.bench.environment()
-      "description": "...",                       optional
-      "records": [                                required: one per (dataset, detector, seed)
-        {"dataset": "kdd99-ff12", "detector": "AutoEncoder", "roc_auc": 0.95,   required
-         "seed": 0, "status": "ok", "error": null,                               optional
-         "pr_auc": ..., "f1": ..., "precision": ..., "recall": ...,  (at the detector's own threshold)
-         "oracle_f1": ...,  (best F1 over thresholds on the test labels: optimistic)
-         "fit_seconds": ..., "score_seconds": ..., "score_rows_per_s": ...,
-         "n_parameters": ..., "model_bytes": ...}
-      ]
-    }
-
-Missing optional fields are shown as blanks. ``status`` other than ``"ok"`` marks a failed run.
+The results format and the recording API are in :mod:`genad.bench.results`; plots are drawn with
+:mod:`genad.plotting`.
 """
 
 from __future__ import annotations
@@ -31,61 +11,18 @@ import json
 import math
 import re
 from collections import OrderedDict
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy as np
 
 from . import references as _refs
+from .results import PROVENANCE_KEYS, SCHEMA, expand_records, machine_line, validate_result_json
 
 __all__ = [
     "write_outputs", "summary_markdown", "metric_table", "detector_table", "write_results_page",
-    "write_result_json", "validate_result_json", "SCHEMA",
+    "reading", "compact_table", "bench_report", "result_files", "SCHEMA",
 ]
-
-SCHEMA = "genad-bench/1"
-_REQUIRED = ("schema", "suite", "command", "records")
-_REQUIRED_RECORD = ("dataset", "detector", "roc_auc")
-
-
-# ----------------------------------------------------------------------------- schema
-def validate_result_json(doc: Any, where: str = "results JSON") -> dict:
-    """Check ``doc`` follows the genad-bench/1 schema; return it or raise ValueError."""
-    if not isinstance(doc, dict):
-        raise ValueError(f"{where}: expected a JSON object, got {type(doc).__name__}.")
-    missing = [k for k in _REQUIRED if k not in doc]
-    if missing:
-        raise ValueError(f"{where}: missing key(s) {missing}; see genad.bench.report for the schema.")
-    if doc["schema"] != SCHEMA:
-        raise ValueError(f"{where}: schema is {doc['schema']!r}, expected {SCHEMA!r}.")
-    if not isinstance(doc["records"], list):
-        raise ValueError(f"{where}: records must be a list.")
-    for i, r in enumerate(doc["records"]):
-        if not isinstance(r, dict):
-            raise ValueError(f"{where}: record {i} is not an object.")
-        lacking = [k for k in _REQUIRED_RECORD if k not in r]
-        if lacking and r.get("status", "ok") == "ok":
-            raise ValueError(f"{where}: record {i} lacks {lacking}.")
-    return doc
-
-
-def write_result_json(path, suite: str, command: str, records: list[dict], *, description: str = "",
-                      environment: dict | None = None) -> Path:
-    """Write a results JSON in the genad-bench/1 schema (for benchmark scripts outside the harness)."""
-    from .runner import _json_safe, environment as _env
-
-    doc = {
-        "schema": SCHEMA, "suite": suite, "command": command, "description": description,
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "environment": environment if environment is not None else _env(),
-        "records": [_json_safe(r) for r in records],
-    }
-    validate_result_json(doc, str(path))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1, allow_nan=False))
-    return path
 
 
 # ----------------------------------------------------------------------------- aggregation
@@ -255,8 +192,8 @@ def _references_md(doc: dict) -> str:
 
 
 def _machine(doc: dict) -> str:
-    from .runner import machine_line
-
+    if doc.get("machine"):
+        return doc["machine"]
     env = doc.get("environment") or {}
     return machine_line(env) if env else "not recorded"
 
@@ -272,7 +209,8 @@ def summary_markdown(doc: dict, plots: Iterable[str] = (), heading_level: int = 
         doc.get("description", ""),
         "",
         f"- command: `{doc['command']}`",
-        f"- date: {doc.get('finished') or doc.get('started') or 'not recorded'}"
+        f"- commit: {doc.get('commit') or 'not recorded'}",
+        f"- date: {doc.get('date') or doc.get('finished') or 'not recorded'}"
         + (f" (wall {doc['wall_seconds']:.0f} s)" if doc.get("wall_seconds") else ""),
         f"- machine: {_machine(doc)}",
     ]
@@ -318,12 +256,22 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-def _plots(result, out: Path) -> list[Path]:
-    import matplotlib
+def _grid(n: int, panel=(4.0, 2.8)):
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import roc_curve
+    cols = min(3, n)
+    rows = int(math.ceil(n / cols))
+    fig = Figure(figsize=(panel[0] * cols, panel[1] * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.axis("off")
+    return fig, axes
+
+
+def _plots(result, out: Path) -> list[Path]:
+    """ROC curves (all detectors on one axes), score histograms with each threshold and training
+    curves, per dataset; drawn by :mod:`genad.plotting`."""
+    from ..plotting import plot_history, plot_roc, plot_score_histogram
 
     pdir = out / "plots"
     pdir.mkdir(parents=True, exist_ok=True)
@@ -332,78 +280,39 @@ def _plots(result, out: Path) -> list[Path]:
     for (ds, det), v in result.scores.items():
         by_ds.setdefault(ds, []).append((det, *v))
     for ds, items in by_ds.items():
-        # ROC curves of all detectors on one axis
-        fig, ax = plt.subplots(figsize=(5, 4.5))
-        for det, y, s, _t in items:
-            if 0 < np.sum(y) < len(y):
-                fpr, tpr, _ = roc_curve(y, s)
-                rec = next((r for r in result.records if r["dataset"] == ds and r["detector"] == det
-                            and r.get("status") == "ok"), {})
-                auc = rec.get("roc_auc")
-                ax.plot(fpr, tpr, lw=1.2, label=f"{det} ({auc:.3f})" if auc is not None else det)
-        ax.plot([0, 1], [0, 1], "k:", lw=0.8)
-        ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC: {ds}")
-        ax.legend(fontsize=7, loc="lower right")
-        fig.tight_layout()
-        p = pdir / f"roc_{_safe(ds)}.png"
-        fig.savefig(p, dpi=72)
-        plt.close(fig)
-        files.append(p)
-        # score histograms per class with the threshold line (one panel per detector)
-        n = len(items)
-        cols = min(3, n)
-        rows = int(math.ceil(n / cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
-        for ax, (det, y, s, t) in zip(axes.ravel(), items):
-            lo, hi = np.quantile(s, [0.005, 0.995])
-            if t is not None and np.isfinite(t):
-                lo, hi = min(lo, t), max(hi, t)
-            if not hi > lo:
-                lo, hi = lo - 0.5, hi + 0.5
-            bins = np.linspace(lo, hi, 50)
-            sc = np.clip(s, lo, hi)
-            ax.hist(sc[y == 0], bins=bins, alpha=0.6, density=True, label="normal")
-            ax.hist(sc[y == 1], bins=bins, alpha=0.6, density=True, label="anomaly")
-            if t is not None and np.isfinite(t):
-                ax.axvline(t, color="k", ls="--", lw=1, label="threshold_")
-            ax.set_title(det, fontsize=9)
+        curves = {det: (y, s) for det, y, s, _t in items if 0 < np.sum(y) < len(y)}
+        if curves:
+            fig = plot_roc(curves, title=f"ROC: {ds}")
+            fig.set_size_inches(6, 5.5)
+            files.append(pdir / f"roc_{_safe(ds)}.png")
+            fig.savefig(files[-1], dpi=80)
+        fig, axes = _grid(len(items))
+        for ax, (det, y, s, t) in zip(axes, items):
+            plot_score_histogram(s, y, None if t is None or not np.isfinite(t) else t, clip=0.005, title=det, ax=ax)
+            ax.set_ylabel("")
             ax.tick_params(labelsize=7)
-        for ax in axes.ravel()[n:]:
-            ax.axis("off")
-        axes.ravel()[0].legend(fontsize=7)
+            ax.legend(fontsize=6, loc="upper right")
         fig.suptitle(f"Anomaly scores on {ds} (clipped to the 0.5-99.5% range)", fontsize=10)
-        fig.tight_layout()
-        p = pdir / f"hist_{_safe(ds)}.png"
-        fig.savefig(p, dpi=72)
-        plt.close(fig)
-        files.append(p)
-    # training curves (first seed) per dataset
+        files.append(pdir / f"hist_{_safe(ds)}.png")
+        fig.savefig(files[-1], dpi=72)
     seed0 = result.options["seeds"][0] if result.options.get("seeds") else 0
     hist_by_ds: dict[str, list] = OrderedDict()
     for r in result.records:
         if r.get("history") and r.get("seed") == seed0:
             hist_by_ds.setdefault(r["dataset"], []).append((r["detector"], r["history"]))
     for ds, items in hist_by_ds.items():
-        n = len(items)
-        cols = min(3, n)
-        rows = int(math.ceil(n / cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
-        for ax, (det, h) in zip(axes.ravel(), items):
-            for k, v in h.items():
-                if k.endswith("loss") or k.startswith("loss"):
-                    ax.plot(np.arange(1, len(v) + 1), v, lw=1, label=k)
-            ax.set_title(det, fontsize=9)
-            ax.set_xlabel("epoch (or update)", fontsize=7)
+        fig, axes = _grid(len(items))
+        for ax, (det, h) in zip(axes, items):
+            try:
+                plot_history(h, title=det, ax=ax)
+            except ValueError:
+                ax.set_title(f"{det}: no loss curve", fontsize=9)
+                continue
             ax.tick_params(labelsize=7)
-            ax.legend(fontsize=6)
-        for ax in axes.ravel()[n:]:
-            ax.axis("off")
+            ax.legend(fontsize=6, loc="upper right")
         fig.suptitle(f"Training curves on {ds}", fontsize=10)
-        fig.tight_layout()
-        p = pdir / f"training_{_safe(ds)}.png"
-        fig.savefig(p, dpi=72)
-        plt.close(fig)
-        files.append(p)
+        files.append(pdir / f"training_{_safe(ds)}.png")
+        fig.savefig(files[-1], dpi=72)
     return files
 
 
@@ -426,114 +335,290 @@ def write_outputs(result, out: Path, plots: bool = True) -> list[Path]:
     return files + plot_files
 
 
-# ----------------------------------------------------------------------------- results page
-def _default_sources(root: Path) -> list[Path]:
+# ----------------------------------------------------------------------------- the reading
+def _seed_means(doc: dict, metric: str = "roc_auc") -> dict[str, dict]:
+    """detector -> {seed: mean of ``metric`` over the datasets that seed ran}, ok runs only."""
+    out: dict[str, dict] = OrderedDict()
+    acc: dict = OrderedDict()
+    for r in doc["records"]:
+        v = _num(r.get(metric)) if _ok(r) else None
+        if v is not None:
+            acc.setdefault(r["detector"], {}).setdefault(r.get("seed"), {})[r["dataset"]] = v
+    for det, by_seed in acc.items():
+        out[det] = {seed: float(np.mean(list(d.values()))) for seed, d in by_seed.items()}
+    return out
+
+
+def _split_varies(doc: dict) -> bool:
+    """Whether the seed draws a different split of some dataset (split fingerprints differ)."""
+    by_ds: dict = {}
+    for d in doc.get("datasets") or []:
+        if d.get("split_hash"):
+            by_ds.setdefault(d["id"], set()).add(d["split_hash"])
+    return any(len(v) > 1 for v in by_ds.values())
+
+
+def reading(doc: dict, metric: str = "roc_auc") -> list[str]:
+    """Sentences a reader needs next to the numbers: the winner, its margin against the seed spread,
+    failures and the suite's known caveats."""
     from .suites import SUITES
 
+    label = {"roc_auc": "ROC-AUC", "pr_auc": "PR-AUC"}.get(metric, metric)
+    means = _seed_means(doc, metric)
+    lines: list[str] = []
+    n_ds = len({r["dataset"] for r in doc["records"]})
+    cover = {d: len({r["dataset"] for r in doc["records"] if r["detector"] == d and _ok(r)
+                     and _num(r.get(metric)) is not None}) for d in means}
+    full = max(cover.values(), default=0)
+    partial = [d for d in means if 0 < cover[d] < full]
+    ranked = sorted(((float(np.mean(list(v.values()))), d) for d, v in means.items() if v and cover[d] == full),
+                    reverse=True)
+    if not ranked:
+        lines.append(f"No detector produced a {label}: every run failed (see the failures in summary.md).")
+    else:
+        best_m, best = ranked[0]
+        over = f"mean {label} over {n_ds} dataset{'s' if n_ds != 1 else ''}"
+        if len(ranked) == 1:
+            lines.append(f"{best} is the only detector with results ({over} {best_m:.3f}).")
+        else:
+            second_m, second = ranked[1]
+            common = sorted(set(means[best]) & set(means[second]), key=str)
+            gap = best_m - second_m
+            text = f"Winner: {best} ({over} {best_m:.3f}), {gap:.3f} ahead of {second} ({second_m:.3f})"
+            a = [means[best][s] for s in means[best]]
+            b = [means[second][s] for s in means[second]]
+            if len(a) >= 2 and len(b) >= 2:
+                sd_a, sd_b = float(np.std(a, ddof=1)), float(np.std(b, ddof=1))
+                if _split_varies(doc) and len(common) >= 2:  # the seed draws the split: compare seed by seed
+                    diffs = np.array([means[best][s] - means[second][s] for s in common])
+                    se = float(np.std(diffs, ddof=1)) / np.sqrt(len(diffs))
+                    every = bool(diffs.min() > 0)
+                    how = f"paired over {len(common)} seeds (same splits)"
+                else:  # fixed split: the seeds of two detectors are unrelated draws
+                    se = float(np.sqrt(sd_a**2 / len(a) + sd_b**2 / len(b)))
+                    every = min(a) > max(b)
+                    how = f"{len(a)} and {len(b)} seeds"
+                if gap > 2 * se and every:
+                    verdict = "a clear lead"
+                elif gap > 2 * se:
+                    verdict = "a narrow lead (the seed ranges overlap)"
+                else:
+                    verdict = "within the seed spread: no clear winner"
+                text += (f"; seed std {sd_a:.3f} and {sd_b:.3f} ({how}), standard error of the gap {se:.3f}: "
+                         f"{verdict}.")
+            else:
+                text += "; one seed only, so the seed spread is unknown (run with --seeds 3 to measure it)."
+            lines.append(text)
+            last_m, last = ranked[-1]
+            lines.append(f"Last: {last} ({last_m:.3f}); {len(ranked)} detectors ranked.")
+    if partial:
+        lines.append(f"Not ranked (results on fewer datasets than the others): {', '.join(partial)}.")
+    bad = [r for r in doc["records"] if not _ok(r)]
+    if bad:
+        dets = sorted({r["detector"] for r in bad})
+        lines.append(f"{len(bad)} run(s) failed ({', '.join(dets)}): see Failures in summary.md.")
+    suite = SUITES.get(doc.get("suite", ""))
+    if suite is not None and suite.notes:
+        lines.append(f"Caveats of this suite: {suite.notes}")
+    return lines
+
+
+def compact_table(doc: dict, width: int = 100, metric: str = "roc_auc") -> str:
+    """One line per detector, best first, at most ``width`` characters: mean ROC-AUC over the
+    datasets with its seed std, PR-AUC, F1 at the detector's own threshold, fit seconds, runs ok."""
+    means = _seed_means(doc, metric)
+    rows = []
+    for det in _orders(doc)[0]:
+        rs = [r for r in doc["records"] if r["detector"] == det]
+        ok = [r for r in rs if _ok(r)]
+        v = list(means.get(det, {}).values())
+        m = float(np.mean(v)) if v else None
+        sd = float(np.std(v, ddof=1)) if len(v) > 1 else None
+
+        def col(k):
+            return _agg([_num(r.get(k)) for r in ok])
+
+        rows.append((m, det, sd, col("pr_auc"), col("f1"), col("fit_seconds"), f"{len(ok)}/{len(rs)}"))
+    rows.sort(key=lambda r: (r[0] is None, -(r[0] or 0.0)))
+    name_w = max([8] + [len(r[1]) for r in rows])
+    name_w = min(name_w, width - 66)
+    head = (f"{'#':>2}  {'detector':<{name_w}}  {'ROC-AUC':>7}  {'seed sd':>7}  {'PR-AUC':>6}  "
+            f"{'F1@thr':>6}  {'fit s':>8}  {'runs ok':>7}")
+    lines = [head, "-" * len(head)]
+    for i, (m, det, sd, pr, f1, fit, ok) in enumerate(rows, 1):
+        name = det if len(det) <= name_w else det[: name_w - 1] + "~"
+        lines.append(f"{i:>2}  {name:<{name_w}}  {_g(m, '7.3f') or '  error':>7}  {_g(sd, '7.3f'):>7}  "
+                     f"{_g(pr, '6.3f'):>6}  {_g(f1, '6.3f'):>6}  {_g(fit, '8.2f'):>8}  {ok:>7}")
+    return "\n".join(line[:width] for line in lines)
+
+
+def bench_report(result, width: int = 100) -> str:
+    """What ``genad bench`` prints: the results folder, the reading and the compact table (lines of
+    at most ``width`` characters, long sentences wrapped)."""
+    import textwrap
+
+    doc = result.to_json()
+    n_ds = len({r["dataset"] for r in doc["records"]})
+    seeds = (doc.get("options") or {}).get("seeds") or []
+    lines = [f"genad bench {doc['suite']}: {len(doc['records'])} runs ({len(result.failures)} failed), "
+             f"{n_ds} dataset(s) x {len(seeds)} seed(s), {result.wall_seconds:.0f} s"]
+    if result.out_dir is not None:
+        lines.append(f"results folder: {result.out_dir} (full tables: summary.md; plots/)")
+    lines += ["", "Reading:"]
+    for t in reading(doc):
+        lines += textwrap.wrap(t, width, initial_indent="- ", subsequent_indent="  ")
+    lines += ["", "Mean ROC-AUC over the datasets, best first (seed sd: std of the per-seed means):",
+              *compact_table(doc, width).splitlines()]
+    return "\n".join(line[:width] for line in lines)
+
+
+# ----------------------------------------------------------------------------- results page
+def result_files(root: Path | str = ".") -> list[Path]:
+    """Every results file under ``benchmarks/``: the harness suites first, then the topics, then
+    ``benchmarks/experiments``."""
+    from .suites import SUITES
+
+    root = Path(root)
     order = {name: i for i, name in enumerate(SUITES)}
-    harness = sorted((root / "benchmarks" / "harness").glob("*/results.json"),
-                     key=lambda p: (order.get(p.parent.name, 99), p.parent.name))
-    others = sorted(p for p in (root / "benchmarks").glob("*/results/*.json") if "harness" not in p.parts)
-    return harness + others
+    paths = sorted((root / "benchmarks").rglob("*.json"))
+
+    def key(p: Path):
+        rel = p.relative_to(root / "benchmarks").parts
+        if rel[0] == "harness":
+            return (0, order.get(rel[1], 99), str(p))
+        return (2 if rel[0] == "experiments" else 1, 0, str(p))
+
+    return sorted(paths, key=key)
+
+
+def _label(r: dict) -> str:
+    return r["detector"] + (f" [{r['variant']}]" if r.get("variant") else "")
+
+
+def pivot_table(records: list[dict], metric: str) -> str:
+    """Markdown table of ``metric``: mean ± std over seeds per (dataset, detector [variant]); the
+    longer of the two lists runs down the rows."""
+    cells: dict = OrderedDict()
+    dsets: list[str] = []
+    dets: list[str] = []
+    for r in records:
+        if metric not in r and _ok(r):
+            continue
+        d, k = r["dataset"], _label(r)
+        if d not in dsets:
+            dsets.append(d)
+        if k not in dets:
+            dets.append(k)
+        cells.setdefault((d, k), []).append(_num(r.get(metric)) if _ok(r) else None)
+    if not cells:
+        return ""
+    by_rows = len(dsets) >= len(dets)
+    rows, cols = (dsets, dets) if by_rows else (dets, dsets)
+    lines = ["| " + ("dataset" if by_rows else "detector") + " | " + " | ".join(cols) + " |",
+             "|---|" + "---|" * len(cols)]
+    for a in rows:
+        row = [a]
+        for b in cols:
+            vals = cells.get((a, b) if by_rows else (b, a))
+            row.append(_fmt(vals, 4 if metric != "roc_auc" else 3) if vals else "")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _provenance_md(doc: dict) -> list[str]:
+    recs = expand_records(doc)
+    out = []
+    for k in PROVENANCE_KEYS:
+        vals = list(OrderedDict.fromkeys(str(r.get(k)) for r in recs))
+        if len(vals) == 1:
+            out.append(f"- {k}: `{vals[0]}`" if k == "command" else f"- {k}: {vals[0]}")
+        else:
+            shown = "; ".join(f"`{v}`" if k == "command" else v for v in vals[:4])
+            out.append(f"- {k} (per record, {len(vals)} different): {shown}" + (" ..." if len(vals) > 4 else ""))
+    return out
 
 
 def write_results_page(sources: Iterable[Path | str] | None = None, out: Path | str | None = None,
                        root: Path | str = ".") -> Path:
-    """Regenerate ``docs/results.md`` from recorded results JSON files.
+    """Regenerate ``docs/results.md`` from every results file (:func:`result_files`).
 
-    sources : JSON files; default ``benchmarks/harness/*/results.json`` plus every
-        ``benchmarks/*/results/*.json`` that follows the genad-bench/1 schema (others are skipped
-        and listed at the end of the page).
-    out : page to write (default ``<root>/docs/results.md``).
+    A file that is not in the schema stops the page with a ValueError naming it: the page skips
+    nothing.
     """
     root = Path(root)
     out = Path(out) if out is not None else root / "docs" / "results.md"
-    explicit = sources is not None
-    paths = [Path(p) for p in sources] if explicit else _default_sources(root)
-    sections, skipped = [], []
+    paths = [Path(p) for p in sources] if sources is not None else result_files(root)
+    sections = []
     for p in paths:
         try:
-            doc = validate_result_json(json.loads(Path(p).read_text()), "file")
-        except (ValueError, OSError, json.JSONDecodeError) as exc:
-            if explicit:
-                raise ValueError(f"{p}: {exc}") from None
-            skipped.append(f"- `{_rel(p, root)}`: {str(exc).removeprefix('file: ')}")
-            continue
+            doc = validate_result_json(json.loads(Path(p).read_text()), str(p))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{p}: not valid JSON ({exc}).") from None
         sections.append((p, doc))
     lines = [
         "# Benchmark results",
         "",
-        "<!-- GENERATED by genad.bench.write_results_page() from recorded result JSON files. "
-        "Do not edit by hand: re-run the benchmarks, then regenerate this page. -->",
+        "<!-- GENERATED by `PYTHONPATH=src python -m genad.bench.page` from every results file under "
+        "benchmarks/. Do not edit by hand: re-run the benchmarks, then regenerate this page. -->",
         "",
-        "This page is generated from the result files recorded under `benchmarks/` "
-        "(`benchmarks/harness/<suite>/results.json` from `genad bench` / `genad.bench.run_suite`, and any "
-        "`benchmarks/<topic>/results/*.json` in the `genad-bench/1` schema, see `genad.bench.report`). "
-        "Every number below was produced by the command shown with it.",
+        f"Generated from the {len(sections)} results files under `benchmarks/` (schema `{SCHEMA}`, see "
+        "`genad.bench.results`; the index of topics and commands is `benchmarks/README.md`). Every "
+        "number below was produced by the command shown with it, at the commit shown; files converted "
+        "from older formats say so under provenance.",
         "",
-        "How to read the tables: ROC-AUC cells are mean ± sample std over seeds; `(ref x)` is the "
-        "published number for that method and protocol (sources at the end of each section; "
-        "`>= x (target)` marks a project target, not a paper's number). F1 at the detector's own "
-        "threshold uses no test labels; the oracle F1 picks the best threshold on the test labels and "
-        "is optimistic.",
+        "How to read the tables: cells are mean ± sample std over seeds; `(ref x)` is the published "
+        "number for that method and protocol. F1 at the detector's own threshold uses no test labels; "
+        "the oracle F1 picks the best threshold on the test labels and is optimistic.",
         "",
     ]
     if sections:
         lines += ["## Contents", ""]
         for p, doc in sections:
-            lines.append(f"- [{doc['suite']}](#{_anchor(doc, p)}) — `{_rel(p, root)}`")
+            lines.append(f"- [{doc.get('title') or doc['suite']}](#{_anchor(p, root)}) — `{_rel(p, root)}`")
         lines.append("")
     else:
         lines += ["No recorded results were found.", ""]
     for p, doc in sections:
-        lines += [f'<a id="{_anchor(doc, p)}"></a>', ""]
-        lines += [f"## `{doc['suite']}` ({_rel(p, root)})", ""]
+        harness = "options" in doc and "harness" in Path(p).parts
+        lines += [f'<a id="{_anchor(p, root)}"></a>', ""]
+        lines += [f"## {doc.get('title') or doc['suite']} (`{_rel(p, root)}`)", ""]
         if doc.get("description"):
             lines += [doc["description"], ""]
-        lines += [
-            f"- command: `{doc['command']}`",
-            f"- date: {doc.get('finished') or doc.get('started') or 'not recorded'}",
-            f"- machine: {_machine(doc)}",
-        ]
+        lines += _provenance_md(doc)
+        if doc.get("provenance"):
+            lines.append(f"- provenance: {doc['provenance']}")
         opts = doc.get("options") or {}
         if opts.get("seeds") is not None:
             lines.append(f"- seeds: {opts['seeds']}")
         for n in opts.get("notes") or []:
             lines.append(f"- note: {n}")
+        for n in doc.get("notes") or []:
+            lines.append(f"- note: {n}")
         summary = Path(p).parent / "summary.md"
-        if summary.exists():
+        if harness and summary.exists():
             lines.append(f"- full summary with PR-AUC and plots: [{_rel(summary, root)}]({_rel_from(summary, out)})")
-        lines += ["", "### ROC-AUC", "", metric_table(doc, "roc_auc"), "", "### Per detector", "",
-                  detector_table(doc), "", "### Failures", "", _failures_md(doc), ""]
-        refs = _references_md(doc)
+        lines.append("")
+        if harness:
+            lines += ["### Reading", ""] + [f"- {t}" for t in reading(doc)] + [""]
+            lines += ["### ROC-AUC", "", metric_table(doc, "roc_auc"), "", "### Per detector", "",
+                      detector_table(doc), ""]
+        else:
+            for m in doc.get("metrics") or ["roc_auc"]:
+                t = pivot_table(doc["records"], m)
+                if t:
+                    lines += [f"### {m}", "", t, ""]
+        if any(not _ok(r) for r in doc["records"]):
+            lines += ["### Failures", "", _failures_md(doc), ""]
+        refs = _references_md(doc) if harness else ""
         if refs:
             lines += [refs, ""]
-    lines += [
-        "## Adding results from other scripts",
-        "",
-        "Write `benchmarks/<topic>/results/<name>.json` with `genad.bench.write_result_json(path, suite, command, "
-        "records)`, or by hand in this shape (only the keys marked required are needed), then run "
-        "`PYTHONPATH=src python benchmarks/harness/run.py --page-only`:",
-        "",
-        "```",
-        '{"schema": "genad-bench/1", "suite": "<suite or topic>", "command": "<exact command>",   (required)',
-        ' "finished": "<ISO date>", "environment": {...genad.bench.environment()...},',
-        ' "records": [                                                                       (required)',
-        '   {"dataset": "...", "detector": "...", "roc_auc": 0.0,                             (required)',
-        '    "seed": 0, "status": "ok", "pr_auc": 0.0, "f1": 0.0, "oracle_f1": 0.0,',
-        '    "fit_seconds": 0.0, "score_rows_per_s": 0.0, "n_parameters": 0, "model_bytes": 0}]}',
-        "```",
-        "",
-    ]
-    if skipped:
-        lines += ["## Files skipped (not in the genad-bench/1 schema)", ""] + skipped + [""]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines).rstrip() + "\n")
     return out
 
 
-def _anchor(doc: dict, p: Path) -> str:
-    return _safe(f"{doc['suite']}-{Path(p).parent.name}").lower()
+def _anchor(p: Path, root: Path) -> str:
+    return _safe(_rel(p, root).removeprefix("benchmarks/").removesuffix(".json")).replace(".", "-").lower()
 
 
 def _rel(p: Path, root: Path) -> str:

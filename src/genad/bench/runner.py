@@ -11,11 +11,6 @@ error and the run goes on.
 from __future__ import annotations
 
 import hashlib
-import json
-import math
-import os
-import platform
-import sys
 import time
 import traceback
 import warnings
@@ -28,12 +23,10 @@ import numpy as np
 
 from ..metrics import evaluate
 from . import registry
+from .results import SCHEMA, _params, environment, git_commit, json_safe, machine_line
 from .suites import Suite, get_suite
 
 __all__ = ["BenchResult", "run_suite", "RECORD_COLUMNS", "environment", "SCHEMA"]
-
-#: identifier of the results JSON format (see genad.bench.report for the schema)
-SCHEMA = "genad-bench/1"
 
 RECORD_COLUMNS = [
     "suite", "dataset", "detector", "seed", "kind", "status", "error",
@@ -69,6 +62,7 @@ class BenchResult:
     out_dir: Path | None = None
     files: list[Path] = field(default_factory=list)
     scores: dict = field(default_factory=dict, repr=False)  # (dataset, detector) -> (y, s, threshold), first seed
+    commit: str = "unknown"
 
     @property
     def frame(self):
@@ -102,7 +96,11 @@ class BenchResult:
             "schema": SCHEMA,
             "suite": self.suite,
             "description": self.description,
+            "metrics": ["roc_auc", "pr_auc"],
             "command": self.command,
+            "commit": self.commit,
+            "machine": machine_line(self.environment),
+            "date": self.finished,
             "started": self.started,
             "finished": self.finished,
             "wall_seconds": self.wall_seconds,
@@ -110,106 +108,11 @@ class BenchResult:
             "options": self.options,
             "datasets": self.datasets,
             "references": [r.to_dict() for r in for_suite(self.suite)],
-            "records": [_json_safe(r) for r in self.records],
+            "records": [json_safe(r) for r in self.records],
         }
 
 
-# ----------------------------------------------------------------------------- environment
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def environment() -> dict:
-    """Versions, CPU count, torch threads and device of this process."""
-    import sklearn
-
-    from .. import __version__
-    from .pyod_entries import pyod_version
-
-    env: dict[str, Any] = {
-        "genad": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__,
-        "pyod": pyod_version(),
-        "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-    }
-    try:
-        env["cpu_affinity"] = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        pass
-    try:
-        import torch
-
-        env["torch"] = torch.__version__
-        env["torch_threads"] = torch.get_num_threads()
-        env["device"] = f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        env["torch"] = None
-        env["device"] = "cpu"
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-        env["memory_gb"] = round(kb / 1024**2, 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return env
-
-
-def machine_line(env: dict) -> str:
-    mem = f", {env['memory_gb']} GB RAM" if env.get("memory_gb") else ""
-    cpus = env.get("cpu_affinity") or env.get("cpu_count")
-    return (f"{cpus} CPU cores ({env.get('cpu_model', '?')}){mem}, device {env.get('device', 'cpu')}, "
-            f"torch threads {env.get('torch_threads', '?')}; Python {env.get('python')}, torch {env.get('torch')}, "
-            f"scikit-learn {env.get('scikit-learn')}, pyod {env.get('pyod')}, genad {env.get('genad')}"
-            + (f" ({env['note']})" if env.get("note") else ""))
-
-
 # ----------------------------------------------------------------------------- helpers
-def _json_safe(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {str(k): _json_safe(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(x) for x in v]
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return f if math.isfinite(f) else None
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, np.ndarray):
-        return _json_safe(v.tolist())
-    if v is None or isinstance(v, (str, int, bool)):
-        return v
-    return repr(v)
-
-
-def _params(det) -> dict:
-    try:
-        params = det.get_params(deep=False)
-    except Exception:
-        return {}
-    out = {}
-    for k, v in params.items():
-        if k == "callbacks":
-            continue
-        if hasattr(v, "get_params"):
-            out[k] = {"class": type(v).__name__, **_params(v)}
-        else:
-            out[k] = _json_safe(v)
-    return out
-
-
 def _history(det) -> dict | None:
     h = getattr(det, "history_", None)
     if not isinstance(h, dict):
@@ -430,6 +333,7 @@ def run_suite(
     if out_dir is None and write:
         out_dir = Path("bench-results") / s.name
     env = environment()
+    commit = git_commit()
     if machine_note:
         env["note"] = machine_note
     started = datetime.now(timezone.utc)
@@ -478,7 +382,7 @@ def run_suite(
         suite=s.name, description=s.description, records=records, environment=env, command=command,
         options=options, datasets=ds_info, started=started.isoformat(timespec="seconds"),
         finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        wall_seconds=time.perf_counter() - t_start, scores=kept,
+        wall_seconds=time.perf_counter() - t_start, scores=kept, commit=commit,
     )
     if write:
         from .report import write_outputs
@@ -490,5 +394,47 @@ def run_suite(
 
 def load_result_json(path) -> dict:
     """Read a results.json written by :func:`run_suite` (or another script using the schema)."""
-    with open(path) as f:
-        return json.load(f)
+    from .results import load_result_json as _load
+
+    return _load(path)
+
+
+def merge_results(out_dir, result: BenchResult, plots: bool = True) -> list[Path]:
+    """Add the records of ``result`` to the results already in ``out_dir`` (a run of more
+    detectors or seeds of the same suite) and rewrite results.json / .csv / summary.md.
+
+    A new record replaces a recorded one of the same dataset, detector and seed. Each record keeps
+    its own command, commit, machine and date, so records of several runs stay told apart.
+    """
+    from .report import write_outputs
+    from .results import PROVENANCE_KEYS, expand_records, load_result_json
+
+    out_dir = Path(out_dir)
+    path = out_dir / "results.json"
+    new = result.to_json()
+    if not path.exists():
+        result.out_dir = out_dir
+        result.files = write_outputs(result, out_dir, plots=plots)
+        return result.files
+    old = load_result_json(path)
+    if old["suite"] != result.suite:
+        raise ValueError(f"{path} holds suite {old['suite']!r}, not {result.suite!r}.")
+    fresh = [{**{k: new[k] for k in PROVENANCE_KEYS}, **{k: v for k, v in r.items() if v is not None}}
+             for r in new["records"]]  # a record's own provenance (if any) wins
+    keys = {(r["dataset"], r["detector"], r.get("seed")) for r in fresh}
+    kept = [r for r in expand_records(old) if (r["dataset"], r["detector"], r.get("seed")) not in keys]
+    records = kept + fresh
+    opts = dict(old.get("options") or {})
+    for k in ("seeds", "detectors", "datasets"):
+        opts[k] = list(dict.fromkeys(list(opts.get(k) or []) + list(result.options.get(k) or [])))
+    opts["notes"] = list(dict.fromkeys(list(opts.get("notes") or []) + list(result.options.get("notes") or [])))
+    seen = {(d.get("id"), d.get("seed")) for d in result.datasets}
+    datasets = [d for d in old.get("datasets") or [] if (d.get("id"), d.get("seed")) not in seen] + result.datasets
+    merged = BenchResult(
+        suite=result.suite, description=result.description, records=records, environment=result.environment,
+        command=result.command, options=opts, datasets=datasets, started=old.get("started") or result.started,
+        finished=result.finished, wall_seconds=float(old.get("wall_seconds") or 0) + result.wall_seconds,
+        scores=result.scores, commit=result.commit)
+    merged.out_dir = out_dir
+    merged.files = write_outputs(merged, out_dir, plots=plots)
+    return merged.files

@@ -209,23 +209,3 @@ class AdversarialAutoEncoder(_ReconstructionModel):
             return t[:, 1]
         m = torch.as_tensor(self.score_stats_, dtype=t.dtype, device=t.device)
         return (t[:, 0] - m[0]) / m[1] + (t[:, 1] - m[2]) / m[3]
-
-
-# ---------------------------------------------------------------- benchmark suites
-def _register() -> None:
-    from ..bench.registry import register
-
-    register("AdversarialAutoEncoder", lambda ds, seed: AdversarialAutoEncoder(epochs=30, random_state=seed),
-             suites=["default"])
-    register("AdversarialAutoEncoder", lambda ds, seed: AdversarialAutoEncoder(
-        hidden=[15, 7], latent_dim=2, epochs=14, batch_size=128, lr=0.01, preprocessing="minmax",
-        validation_fraction=0.0, patience=None, trim=0.0, random_state=seed), suites=["ff12-kdd"])
-    register("AdversarialAutoEncoder", lambda ds, seed: AdversarialAutoEncoder(
-        hidden=[32, 16], latent_dim=8, epochs=50, preprocessing="minmax", trim=0.0, random_state=seed), suites=["ecg5000"])
-    register("AdversarialAutoEncoder", lambda ds, seed: AdversarialAutoEncoder(
-        epochs=10, latent_dim=32, random_state=seed), suites=["mnist", "cifar10"], slow=True)
-    register("AdversarialAutoEncoder", lambda ds, seed: AdversarialAutoEncoder(random_state=seed),
-             suites=["adbench"])
-
-
-_register()

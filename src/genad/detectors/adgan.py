@@ -254,21 +254,3 @@ class ADGAN(_GANDetector):
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         return self._search_score(X)
-
-
-# ---------------------------------------------------------------- benchmark suites
-def _register() -> None:
-    from ..bench.registry import register
-
-    def small(ds, seed):  # a few seconds on the bundled breast-cancer / digits data
-        img = ds.X_train.ndim == 4
-        return ADGAN(epochs=10, n_critic=2, n_seeds=8 if not img else 4, search_steps=3, lr=1e-3,
-                     base_channels=8, latent_dim=16 if img else None, random_state=seed)
-
-    register("ADGAN", small, suites=["default"])
-    for suite in ("mnist", "cifar10"):
-        register("ADGAN", lambda ds, seed: ADGAN(epochs=20, n_critic=5, batch_size=64, lr=1e-4,
-                                                 random_state=seed), suites=[suite], slow=True)
-
-
-_register()

@@ -173,16 +173,3 @@ class AnoGAN(_GANDetector):
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         return self._search_score(X)
-
-
-def _register() -> None:
-    from ..bench.registry import register
-
-    register("AnoGAN", lambda ds, seed: AnoGAN(epochs=10, search_steps=20, lr=1e-3, base_channels=8,
-                                               random_state=seed), suites=["default"])
-    for suite in ("mnist", "cifar10"):
-        register("AnoGAN", lambda ds, seed: AnoGAN(epochs=20, search_steps=100, random_state=seed),
-                 suites=[suite], slow=True)
-
-
-_register()

@@ -256,25 +256,3 @@ class AutoEncoder(_ReconstructionModel):
 
     def _score_batch(self, x):
         return squared_error(x, self.decoder_(self.encoder_(x)))
-
-
-# ---------------------------------------------------------------- benchmark suites
-def _register() -> None:
-    from ..bench.registry import register
-
-    register("AutoEncoder", lambda ds, seed: AutoEncoder(epochs=30, random_state=seed), suites=["default"])
-    # the FF12 report's network: 18 -> 15 -> 7 -> 2 -> 7 -> 15 -> 18, MinMax scaling, 14 epochs
-    register("AutoEncoder", lambda ds, seed: AutoEncoder(
-        hidden=[15, 7], latent_dim=2, epochs=14, batch_size=128, lr=0.01, preprocessing="minmax",
-        validation_fraction=0.0, patience=None, trim=0.0, random_state=seed), suites=["ff12-kdd"])
-    # Anomagram's dense autoencoder on the 140 points of a heartbeat (140-7-3-2-3-7-140)
-    register("AutoEncoder", lambda ds, seed: AutoEncoder(
-        hidden=[7, 3], latent_dim=2, output_activation="sigmoid", epochs=50, batch_size=512, lr=0.01,
-        preprocessing="minmax", validation_fraction=0.0, patience=None, trim=0.0, random_state=seed),
-        suites=["ecg5000"])
-    register("AutoEncoder", lambda ds, seed: AutoEncoder(epochs=10, latent_dim=32, random_state=seed),
-             suites=["mnist", "cifar10"], slow=True)
-    register("AutoEncoder", lambda ds, seed: AutoEncoder(random_state=seed), suites=["adbench"])
-
-
-_register()

@@ -226,18 +226,3 @@ class BiGAN(_GANDetector):
         fm = (D.features(x, ex) - D.features(rec, ex)).abs().flatten(1).sum(1)
         a = float(self.alpha)
         return a * r + (1 - a) * fm
-
-
-def _register() -> None:
-    from ..bench.registry import register
-
-    register("BiGAN", lambda ds, seed: BiGAN(epochs=20, lr=1e-3, base_channels=8, random_state=seed),
-             suites=["default"])
-    # the settings of benchmarks/gan/ff12.py
-    register("BiGAN", lambda ds, seed: BiGAN(hidden=[64, 32], latent_dim=8, epochs=5, batch_size=256, lr=1e-3,
-                                             preprocessing="minmax", random_state=seed), suites=["ff12-kdd"])
-    for suite in ("mnist", "cifar10"):
-        register("BiGAN", lambda ds, seed: BiGAN(epochs=20, random_state=seed), suites=[suite], slow=True)
-
-
-_register()

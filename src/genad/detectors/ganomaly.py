@@ -142,15 +142,3 @@ class GANomaly(_GANDetector):
         z = self.encoder_(x)
         z_hat = self.encoder2_(self.decoder_(z))
         return (z - z_hat).pow(2).sum(1)  # A(x) = ||G_E(x) - E(G(x))||^2 (eq. 5)
-
-
-def _register() -> None:
-    from ..bench.registry import register
-
-    register("GANomaly", lambda ds, seed: GANomaly(epochs=15, lr=1e-3, base_channels=8, random_state=seed),
-             suites=["default"])
-    for suite in ("mnist", "cifar10"):
-        register("GANomaly", lambda ds, seed: GANomaly(epochs=15, random_state=seed), suites=[suite], slow=True)
-
-
-_register()

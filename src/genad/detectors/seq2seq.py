@@ -495,22 +495,3 @@ class Seq2Seq(DeepDetector):
         mode = self._decode_mode(self.conditional_, decode)
         rec = self._forward_batched(lambda x: self._reconstruct_tensor(x, mode), Xs)
         return ((Xs - rec) ** 2).mean(axis=2)
-
-
-# ---------------------------------------------------------------- benchmark suites
-def _register() -> None:
-    from ..bench.registry import register
-
-    # rows of the bundled tables read as sequences of their features (digits: one pixel row per
-    # step); a few epochs keep it fast
-    register("Seq2Seq", lambda ds, seed: Seq2Seq(hidden=[16], epochs=20, batch_size=32, lr=3e-3,
-                                                 random_state=seed), suites=["default"])
-    # the FF12 report's network: encoder LSTM 10, decoder LSTM 20, MinMax scaling
-    register("Seq2Seq", lambda ds, seed: Seq2Seq(
-        hidden=[10], decoder_hidden=[20], epochs=10, batch_size=256, preprocessing="minmax",
-        random_state=seed), suites=["ff12-kdd"], slow=True)
-    register("Seq2Seq", lambda ds, seed: Seq2Seq(hidden=[32], epochs=40, random_state=seed),
-             suites=["ecg5000"], slow=True)
-
-
-_register()

@@ -222,22 +222,3 @@ class VAE(_ReconstructionModel):
         if self.score_type == "elbo":
             s = s + float(self.beta) * self._kl(mu, logvar)
         return s
-
-
-# ---------------------------------------------------------------- benchmark suites
-def _register() -> None:
-    from ..bench.registry import register
-
-    register("VAE", lambda ds, seed: VAE(epochs=30, random_state=seed), suites=["default"])
-    register("VAE", lambda ds, seed: VAE(
-        hidden=[15, 7], latent_dim=2, epochs=8, batch_size=128, lr=0.01, preprocessing="minmax",
-        validation_fraction=0.0, patience=None, trim=0.0, random_state=seed), suites=["ff12-kdd"])
-    register("VAE", lambda ds, seed: VAE(
-        hidden=[32, 16], latent_dim=8, epochs=50, lr=1e-3, preprocessing="minmax", trim=0.0, random_state=seed),
-        suites=["ecg5000"])
-    register("VAE", lambda ds, seed: VAE(epochs=10, latent_dim=32, random_state=seed),
-             suites=["mnist", "cifar10"], slow=True)
-    register("VAE", lambda ds, seed: VAE(random_state=seed), suites=["adbench"])
-
-
-_register()

@@ -71,20 +71,3 @@ class PointAggregate(GroupDetector):
         if self.agg == "max":
             return np.maximum.reduceat(s, offsets[:-1])
         return np.array([np.median(g) for g in np.split(s, offsets[1:-1])])
-
-
-def _factory(point, agg):
-    def make(ds, seed):
-        import genad
-
-        return PointAggregate(getattr(genad, point)(random_state=seed), agg=agg, random_state=seed)
-
-    return make
-
-
-from ..bench.registry import register  # noqa: E402
-
-for _p in ("IsolationForest", "KDE"):
-    for _a in ("mean", "max"):
-        register(f"PointAggregate({_p},{_a})", _factory(_p, _a), suites=["sdss-groups", "synthetic-groups"],
-                 kind="group")

@@ -498,10 +498,3 @@ class GroupVAE(_DeepGroup):
                          lr, optimizer, weight_decay, validation_fraction, patience, preprocessing, device,
                          contamination, random_state, verbose, callbacks, score=score)
         self.beta = beta
-
-
-from ..bench.registry import register  # noqa: E402
-
-for _cls in (GroupAAE, GroupVAE):
-    register(_cls.__name__, (lambda c: lambda ds, seed: c(random_state=seed))(_cls),
-             suites=["sdss-groups", "synthetic-groups"], kind="group")

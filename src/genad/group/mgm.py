@@ -109,8 +109,3 @@ class MGM(GroupDetector):
 
     def _score_groups(self, X, offsets):
         return ((self._terms(np.asarray(X, np.float64), offsets) - self.term_mean_) / self.term_std_).sum(axis=1)
-
-
-from ..bench.registry import register  # noqa: E402
-
-register("MGM", lambda ds, seed: MGM(random_state=seed), suites=["sdss-groups", "synthetic-groups"], kind="group")

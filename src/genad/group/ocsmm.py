@@ -70,10 +70,3 @@ class OCSMM(GroupDetector):
     def _score_groups(self, X, offsets):
         K = group_kernel(np.asarray(X, dtype=np.float64), offsets, self.train_X_, self.train_offsets_, self.bandwidth_)
         return -self.svm_.decision_function(K)
-
-
-from ..bench.registry import register  # noqa: E402
-
-register("OCSMM", lambda ds, seed: OCSMM(random_state=seed), suites=["sdss-groups", "synthetic-groups"], kind="group")
-register("OCSMM(bandwidth_scale=0.25)", lambda ds, seed: OCSMM(bandwidth_scale=0.25, random_state=seed),
-         suites=["sdss-groups", "synthetic-groups"], kind="group")

@@ -1,0 +1,312 @@
+"""One-off: convert the result files written by the older benchmark scripts to the one results
+format (genad-bench/2, see genad.bench.results).
+
+    PYTHONPATH=src python benchmarks/convert_results.py PATH [PATH ...]
+
+Each converted file gets one record per dataset x detector x seed where the old file kept them
+(seed null where it kept only one run), and the command, commit, machine and date as the old file
+recorded them: the command from the old file or the topic README (else the script name with "arguments
+not recorded"), the commit that committed the old file, its machine line or "not recorded".
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from genad.bench.results import SCHEMA, write_result_json  # noqa: E402
+
+SCRIPTS = [  # (file name pattern, script)
+    (r"adbench/results/results_seed\d", "adbench/run.py"), (r"adbench/results/trim", "adbench/trim.py"),
+    (r"ecg5000/", "ecg5000/run.py"), (r"ff12/", "ff12/run.py"),
+    (r"gan/results/ff12_tuning", "gan/ff12_tune.py"), (r"gan/results/ff12_", "gan/ff12.py"),
+    (r"gan/results/speed", "gan/speed.py"), (r"gan/results/(mnist|cifar10)", "gan/images.py"),
+    (r"group/results/cifar_flip_signal", "group/cifar_flip_signal.py"), (r"group/results/cifar_flip", "group/run_cifar_flip.py"),
+    (r"group/results/group_runs", "group/run_groups.py"), (r"group/results/mixture", "group/run_mixture.py"),
+    (r"group/results/tune_scores", "group/tune_scores.py"), (r"mnist/", "mnist/run.py"),
+    (r"seq/results/ecg5000", "seq/run_ecg5000.py"), (r"seq/results/ff12", "seq/run_ff12.py"),
+    (r"seq/results/nab", "seq/run_nab.py"), (r"seq/results/speed", "seq/run_speed.py"),
+    (r"speed/results/results", "speed/run.py"), (r"speed/results/micro", "speed/micro.py"),
+    (r"speed/results/dropout_masks", "speed/dropout_masks.py"),
+]
+
+
+def _git(*args) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
+def _script(rel: str) -> str:
+    for pat, script in SCRIPTS:
+        if re.search(pat, rel):
+            return "benchmarks/" + script
+    raise ValueError(f"no script known for {rel}")
+
+
+def _command(rel: str, script: str, old: dict) -> str:
+    if isinstance(old, dict) and old.get("command"):
+        return str(old["command"])
+    readme = ROOT / Path(script).parent / "README.md"
+    name = Path(script).name
+    stem = Path(rel).stem
+    tag = (old.get("settings") or {}).get("tag") if isinstance(old, dict) and isinstance(old.get("settings"), dict) else None
+    cands = []
+    if readme.exists():
+        for line in readme.read_text().splitlines():
+            if name in line and ("python" in line):
+                cands.append(line.strip().strip("`").lstrip("$ ").strip())
+    pick = [c for c in cands if tag and f"--tag {tag}" in c] or \
+           [c for c in cands if re.search(r"--(tag|name|out)\s+\S*" + re.escape(stem.split("_", 1)[-1]), c)]
+    if not pick and len(cands) == 1 and not tag:
+        pick = cands
+    if pick:
+        return pick[0] + f"  (from {readme.relative_to(ROOT)}; the old file did not record its command)"
+    return (f"PYTHONPATH=src python {script}  (arguments not recorded in the old file; see "
+            f"{(Path(script).parent / 'README.md').as_posix()})")
+
+
+def _lit(v):
+    """Old seq files hold Python reprs of dicts and lists in strings."""
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            return ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            return v
+    return v
+
+
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _flatten(d, prefix="") -> dict:
+    out = {}
+    for k, v in d.items():
+        v = _lit(v)
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        elif _num(v):
+            out[key] = v
+    return out
+
+
+# ----------------------------------------------------------------------------- per format
+def _ff12_variants(old, rel):
+    recs = []
+    for row in old:
+        first = int(row.get("first_seed", 100 if "seeds100" in rel else 0))
+        for i, auc in enumerate(row["roc_auc"]):
+            recs.append({"dataset": "kdd99-ff12", "detector": row["detector"], "variant": row["variant"],
+                         "seed": first + i, "roc_auc": auc, "fit_seconds_mean_over_seeds": row.get("fit_seconds_mean"),
+                         "reference": row.get("reference"), "params": row.get("params")})
+    return recs, ["roc_auc"], {}
+
+
+def _ecg(old, rel):
+    recs = []
+    for row in old:
+        frac = row["abnormal_fraction"]
+        ds = "ecg5000" if frac == 0 else f"ecg5000-abn{int(round(frac * 100))}"
+        for i, auc in enumerate(row["roc_auc"]):
+            recs.append({"dataset": ds, "detector": row["config"].split("(")[0].split()[0], "variant": row["config"],
+                         "seed": i, "roc_auc": auc, "fit_seconds_mean_over_seeds": row.get("fit_seconds_mean"),
+                         "reference": row.get("anomagram_reference"), "params": row.get("params")})
+    return recs, ["roc_auc"], {}
+
+
+def _seed_rows(old, rel):  # gan/ff12_*.json
+    recs = [{"dataset": "kdd99-ff12", "detector": old["detector"], "seed": r["seed"], "roc_auc": r["roc_auc"],
+             "fit_seconds": r.get("fit_s"), "score_seconds": r.get("score_s"), "params": old.get("params"),
+             "n_train": old.get("n_train"), "n_test": old.get("n_test")} for r in old["rows"]]
+    return recs, ["roc_auc", "fit_seconds"], {"references": old.get("reference_ff12")}
+
+
+def _class_rows(old, rel):  # gan images / mnist
+    ds = old.get("dataset", "mnist")
+    recs = []
+    for r in old["rows"]:
+        c = r.get("class", r.get("normal_class"))
+        recs.append({"dataset": f"{ds}-{c}", "detector": r["detector"], "seed": None, "roc_auc": r["roc_auc"],
+                     "fit_seconds": r.get("fit_s", r.get("fit_seconds")), "score_seconds": r.get("score_s"),
+                     "n_train": r.get("n_train"), "n_test": r.get("n_test"),
+                     **({"generator_updates": r["generator_updates"]} if "generator_updates" in r else {})})
+    settings = old.get("settings") or {k: v for k, v in old.items() if not isinstance(v, (list, dict))}
+    return recs, ["roc_auc"], {"settings": settings}
+
+
+def _jsonl_records(lines, rel):  # adbench/results_seed0.jsonl
+    recs = []
+    for r in lines:
+        recs.append({**r, "seed": r.get("seed")})
+    return recs, ["roc_auc", "pr_auc"], {}
+
+
+def _trim(old, rel):
+    det = old.get("detector", "AutoEncoder")
+    recs = []
+    for ds, v in old["datasets"].items():
+        for t, auc in v["roc_auc"].items():
+            recs.append({"dataset": f"adbench/{ds}", "detector": det, "variant": f"trim={t}", "seed": old["seed"],
+                         "roc_auc": auc, "train_contamination": v.get("train_contamination")})
+    return recs, ["roc_auc"], {"settings": {k: old[k] for k in ("max_train", "max_test") if k in old}}
+
+
+def _csv_rows(path, rel, dataset_key=None, dataset=None):
+    recs = []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            rec = {"dataset": r.pop(dataset_key) if dataset_key else dataset, "detector": r.pop("detector"),
+                   "seed": int(r.pop("seed"))}
+            for k, v in r.items():
+                try:
+                    rec[k] = float(v)
+                except (TypeError, ValueError):
+                    rec[k] = v
+            recs.append(rec)
+    return recs
+
+
+def _seq_runs(old, rel):
+    runs = _lit(old.get("runs"))
+    ds = old.get("dataset", Path(rel).stem)
+    recs = []
+    if isinstance(runs, list):
+        for r in runs:
+            r = dict(r)
+            model = r.pop("model", r.pop("detector", "Seq2Seq"))
+            name = r.pop("series", None)
+            rec = {"dataset": name or ds, "detector": model.split()[0] if model.startswith(("Seq2Seq", "AutoEncoder", "VAE")) else "Seq2Seq",
+                   "variant": model, "seed": r.pop("seed", None)}
+            for k, v in r.items():
+                if _num(v) or isinstance(v, (str, bool)):
+                    rec["fit_seconds" if k == "fit_s" else "score_seconds" if k == "score_s" else k] = v
+            recs.append(rec)
+    return recs
+
+
+def _generic(old, rel):
+    """Numeric leaves: one record per top-level entry (a measured configuration) and one per row
+    of a list of rows; seed null unless the row has one."""
+    recs = []
+    top = {k: _lit(v) for k, v in old.items()} if isinstance(old, dict) else {"value": old}
+    scalars = {k: v for k, v in top.items() if _num(v)}
+    if scalars:
+        recs.append({"dataset": Path(rel).stem, "detector": "(run)", "seed": None, **scalars})
+    for k, v in top.items():
+        if isinstance(v, dict) and isinstance(v.get("roc_auc"), list):  # per-seed values of one variant
+            for i, x in enumerate(v["roc_auc"]):
+                recs.append({"dataset": Path(rel).stem, "detector": str(k), "seed": i, "roc_auc": x})
+        elif isinstance(v, dict):
+            flat = _flatten(v)
+            if flat:
+                recs.append({"dataset": Path(rel).stem, "detector": str(k), "seed": None, **flat})
+        elif isinstance(v, list) and v and all(_num(x) for x in v) and re.search("auc|seconds|_s$|ms", k):
+            for i, x in enumerate(v):
+                recs.append({"dataset": Path(rel).stem, "detector": str(k), "seed": i, "value": x})
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            for x in v:
+                flat = _flatten(x)
+                recs.append({"dataset": str(x.get("series") or x.get("dataset") or Path(rel).stem),
+                             "detector": str(x.get("model") or x.get("detector") or k), "seed": x.get("seed"),
+                             **{a: b for a, b in flat.items() if a != "seed"}})
+    return recs
+
+
+def _generic_metrics(recs) -> list[str]:
+    keys = list(dict.fromkeys(k for r in recs for k in r if k not in ("dataset", "detector", "seed") and _num(r[k])))
+    pref = [k for k in keys if re.search(r"roc_auc|speed|per_s|ms_|_ms|mean", k)]
+    return (pref or keys)[:6]
+
+
+# ----------------------------------------------------------------------------- driver
+def convert(path: Path, out: Path | None = None) -> Path:
+    rel = path.resolve().relative_to(ROOT / "benchmarks").as_posix()
+    script = _script(rel) if "harness/" not in rel else "benchmarks/harness/run.py"
+    extra: dict = {}
+    metrics = ["roc_auc"]
+    old = None
+    if path.suffix == ".csv":
+        if "group_runs" in rel:
+            recs = _csv_rows(path, rel, dataset_key="type")
+        else:
+            recs = _csv_rows(path, rel, dataset="cifar10-flipped" if "cifar" in rel else "mixture")
+        metrics = ["roc_auc", "pr_auc"]
+        if (path.with_suffix(".json")).exists():
+            side = json.loads(path.with_suffix(".json").read_text())
+            extra["settings"] = side.get("settings") or {k: v for k, v in side.items() if not isinstance(v, (dict, list))}
+    elif path.suffix == ".jsonl":
+        lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        if "ff12_tuning" in rel:
+            recs = []
+            for cfg in lines:
+                for r in cfg["rows"]:
+                    r = dict(r)
+                    seed = r.pop("seed")
+                    recs.append({"dataset": "kdd99-ff12 (validation)", "detector": "BiGAN", "variant": cfg["config"],
+                                 "seed": seed, "params": cfg.get("params"),
+                                 **{("fit_seconds" if k == "fit_s" else k): v for k, v in r.items() if _num(v)}})
+            metrics = ["val_auc_default"]
+        else:
+            recs, metrics, extra = _jsonl_records(lines, rel)
+    else:
+        old = json.loads(path.read_text())
+        if isinstance(old, dict) and old.get("schema") == "genad-bench/1":  # a harness run: same records
+            from genad.bench.results import machine_line
+
+            doc = {**old, "schema": SCHEMA, "metrics": ["roc_auc", "pr_auc"],
+                   "commit": _git("log", "-1", "--format=%h", "--", str(path)) or "unknown",
+                   "machine": machine_line(old.get("environment") or {}),
+                   "date": old.get("finished") or old.get("started"),
+                   "provenance": "converted from genad-bench/1 by benchmarks/convert_results.py; commit = the commit "
+                                 "that recorded the file"}
+            write_result_json(out or path, doc)
+            return out or path
+        if rel.startswith("ff12/"):
+            recs, metrics, extra = _ff12_variants(old, rel)
+        elif rel.startswith("ecg5000/"):
+            recs, metrics, extra = _ecg(old, rel)
+        elif rel.startswith("gan/results/ff12_"):
+            recs, metrics, extra = _seed_rows(old, rel)
+        elif "rows" in old and rel.startswith(("gan/", "mnist/")):
+            recs, metrics, extra = _class_rows(old, rel)
+        elif rel.startswith("adbench/results/trim"):
+            recs, metrics, extra = _trim(old, rel)
+        elif rel.startswith("seq/") and _lit(old.get("runs")):
+            recs = _seq_runs(old, rel)
+            metrics = [m for m in ("roc_auc", "fit_seconds") if any(m in r for r in recs)] or ["fit_seconds"]
+            extra["settings"] = {k: _lit(v) for k, v in old.items() if k not in ("runs",) and not k.startswith(("mean_", "std_"))}
+        else:
+            recs = _generic(old, rel)
+            metrics = _generic_metrics(recs)
+    commit = _git("log", "-1", "--format=%h", "--", str(path)) or "unknown"
+    date = (old or {}).get("written") if isinstance(old, dict) else None
+    date = date or _git("log", "-1", "--format=%cI", "--", str(path)) or "unknown"
+    machine = (old or {}).get("machine") if isinstance(old, dict) else None
+    if not machine and isinstance(old, dict) and old.get("torch_threads"):
+        machine = f"torch threads {old['torch_threads']}"
+    doc = {
+        "schema": SCHEMA, "suite": rel.split("/")[0], "title": f"{rel.split('/')[0]}: {path.stem}",
+        "description": "", "metrics": metrics,
+        "command": _command(rel, script, old if isinstance(old, dict) else {}),
+        "commit": commit, "machine": machine or "not recorded in the old file", "date": date,
+        "provenance": f"converted from {('benchmarks/' + rel)} by benchmarks/convert_results.py; command, commit "
+                      f"(the commit that recorded the old file), machine and date as recorded there",
+        **{k: v for k, v in extra.items() if v is not None},
+        "records": [{k: v for k, v in r.items() if v is not None or k == "seed"} for r in recs],
+    }
+    out = out or path.with_suffix(".json")
+    write_result_json(out, doc)
+    return out
+
+
+if __name__ == "__main__":
+    for p in sys.argv[1:]:
+        print(convert(Path(p)))
