@@ -35,7 +35,9 @@ SCRIPTS = [  # (file name pattern, script)
     (r"seq/results/ecg5000", "seq/run_ecg5000.py"), (r"seq/results/ff12", "seq/run_ff12.py"),
     (r"seq/results/nab", "seq/run_nab.py"), (r"seq/results/speed", "seq/run_speed.py"),
     (r"speed/results/results", "speed/run.py"), (r"speed/results/micro", "speed/micro.py"),
-    (r"speed/results/dropout_masks", "speed/dropout_masks.py"),
+    (r"speed/results/dropout_masks", "speed/dropout_masks.py"), (r"speed/results/auc_seeds", "speed/auc_seeds.py"),
+    (r"scaling/results/scaling", "scaling/run.py"), (r"scaling/results/adbench_sample_sizes", "scaling/adbench_sample_sizes.py"),
+    (r"loader/results/bomb", "loader/bomb.py"), (r"service/results/", "service/run.py"),
 ]
 
 
@@ -226,6 +228,87 @@ def _generic_metrics(recs) -> list[str]:
     return (pref or keys)[:6]
 
 
+def _readme_commands(script: str) -> list[str]:
+    """The commands of ``script`` in its topic README (continuation lines joined)."""
+    readme = ROOT / Path(script).parent / "README.md"
+    text = readme.read_text().replace("\\\n", " ") if readme.exists() else ""
+    return [" ".join(line.split()) for line in text.splitlines() if Path(script).name in line and "python" in line]
+
+
+def _scaling_rows(lines, rel, script):
+    """scaling/results/scaling*.jsonl: one line per (label, detector, size), commit per line; the
+    command of each label from the topic README."""
+    cmds = {}
+    for c in _readme_commands(script):
+        m = re.search(r'--label "([^"]*)"', c)
+        if m:
+            cmds[m.group(1).replace("(...)", "").replace("...", "").strip()] = c.split("  #")[0]
+    recs = []
+    for r in lines:
+        r = dict(r)
+        label = r.pop("label")
+        match = max((k for k in cmds if label.startswith(k)), key=len, default=None)
+        status = r.pop("status", "ok")
+        n, d = r["n_train"], r["n_features"]
+        before, after = r.pop("load_before", None), r.pop("load_after", None)
+        recs.append({"dataset": f"gaussian-{d}d-{n}", "detector": r.pop("detector"), "variant": label, "seed": 0,
+                     "status": status.split(" ")[0], **({"error": status} if status != "ok" else {}),
+                     "commit": r.pop("commit"),
+                     "command": (cmds[match] + "  (from benchmarks/scaling/README.md; the old file did not record "
+                                 "its command)") if match else None,
+                     **{k: v for k, v in r.items() if _num(v) or isinstance(v, str)},
+                     "load_1min_before": before[0] if before else None, "load_1min_after": after[0] if after else None})
+    return recs, ["fit_seconds", "score_rows_per_s"], {}
+
+
+def _sample_size_rows(lines, rel):
+    recs = [{"dataset": f"adbench/{r['dataset']}", "detector": r["detector"], "seed": r["seed"],
+             "variant": f"max_samples={r['max_samples']}", "params": {"max_samples": r["max_samples"]},
+             "roc_auc": r["roc_auc"], "n_train": r.get("n_train")} for r in lines]
+    return recs, ["roc_auc"], {}
+
+
+def _auc_seeds(old, rel):
+    """speed/results/auc_seeds_<commit>.json: ROC-AUC per seed and setting; the commit of the
+    measured genad is in the file name."""
+    recs = []
+    for setting, v in old.items():
+        if isinstance(v, dict) and isinstance(v.get("roc_auc"), list):
+            for seed, auc in enumerate(v["roc_auc"]):
+                recs.append({"dataset": "kdd99-ff12", "detector": "AutoEncoder", "variant": setting, "seed": seed,
+                             "roc_auc": auc})
+    return recs, ["roc_auc"], {"genad_source": old.get("genad")}
+
+
+def _bomb(old, rel):
+    recs = [{"dataset": r["file"], "detector": "genad.load", "variant": r["src"], "seed": None,
+             "outcome": r["outcome"], **{k: v for k, v in r.items() if _num(v)}} for r in old["rows"]]
+    return recs, ["wall_s", "peak_rss_rise_mb"], {"settings": {"inflated_zeros_bytes": old.get("inflated_zeros_bytes")},
+                                                  "uptime": old.get("uptime")}
+
+
+def _service(old, rel):
+    """service/results/results.json: one record per measured configuration (model x transport,
+    model x clients, model under overload, the memory run)."""
+    recs = []
+    for model, modes in (old.get("batch") or {}).items():
+        for mode, v in modes.items():
+            recs.append({"dataset": "batch of 10,000 rows", "detector": model, "variant": mode, "seed": None,
+                         **_flatten(v)})
+    for model, runs in (old.get("single_row") or {}).items():
+        for v in runs:
+            recs.append({"dataset": "single-row requests", "detector": model, "variant": f"{v['clients']} clients",
+                         "seed": None, **_flatten(v)})
+    for model, v in (old.get("overload") or {}).items():
+        recs.append({"dataset": "overload", "detector": model, "seed": None, "recovered": v.get("recovered"),
+                     **_flatten(v)})
+    if old.get("memory"):
+        recs.append({"dataset": "memory", "detector": "service", "seed": None, **_flatten(old["memory"])})
+    settings = {k: v for k, v in old.items() if k not in ("batch", "single_row", "overload", "memory", "command",
+                                                          "commit")}
+    return recs, ["rows_per_s", "req_per_s", "p99_ms"], {"settings": settings}
+
+
 # ----------------------------------------------------------------------------- driver
 def convert(path: Path, out: Path | None = None) -> Path:
     rel = path.resolve().relative_to(ROOT / "benchmarks").as_posix()
@@ -254,6 +337,10 @@ def convert(path: Path, out: Path | None = None) -> Path:
                                  "seed": seed, "params": cfg.get("params"),
                                  **{("fit_seconds" if k == "fit_s" else k): v for k, v in r.items() if _num(v)}})
             metrics = ["val_auc_default"]
+        elif rel.startswith("scaling/results/scaling"):
+            recs, metrics, extra = _scaling_rows(lines, rel, script)
+        elif rel.startswith("scaling/results/adbench_sample_sizes"):
+            recs, metrics, extra = _sample_size_rows(lines, rel)
         else:
             recs, metrics, extra = _jsonl_records(lines, rel)
     else:
@@ -277,6 +364,12 @@ def convert(path: Path, out: Path | None = None) -> Path:
             recs, metrics, extra = _seed_rows(old, rel)
         elif "rows" in old and rel.startswith(("gan/", "mnist/")):
             recs, metrics, extra = _class_rows(old, rel)
+        elif rel.startswith("speed/results/auc_seeds"):
+            recs, metrics, extra = _auc_seeds(old, rel)
+        elif rel.startswith("loader/results/bomb"):
+            recs, metrics, extra = _bomb(old, rel)
+        elif rel.startswith("service/results/"):
+            recs, metrics, extra = _service(old, rel)
         elif rel.startswith("adbench/results/trim"):
             recs, metrics, extra = _trim(old, rel)
         elif rel.startswith("seq/") and _lit(old.get("runs")):
@@ -286,19 +379,28 @@ def convert(path: Path, out: Path | None = None) -> Path:
         else:
             recs = _generic(old, rel)
             metrics = _generic_metrics(recs)
-    commit = _git("log", "-1", "--format=%h", "--", str(path)) or "unknown"
-    date = (old or {}).get("written") if isinstance(old, dict) else None
+    commit = (old or {}).get("commit") if isinstance(old, dict) else None
+    if isinstance(old, dict) and old.get("dirty"):
+        commit = f"{commit}-dirty"
+    if rel.startswith("speed/results/auc_seeds_"):  # the measured genad's commit is in the name
+        commit = path.stem.rsplit("_", 1)[1]
+    commit = commit or _git("log", "-1", "--format=%h", "--", str(path)) or "unknown"
+    date = (old or {}).get("written") or (old or {}).get("finished") if isinstance(old, dict) else None
     date = date or _git("log", "-1", "--format=%cI", "--", str(path)) or "unknown"
     machine = (old or {}).get("machine") if isinstance(old, dict) else None
     if not machine and isinstance(old, dict) and old.get("torch_threads"):
         machine = f"torch threads {old['torch_threads']}"
+    if not machine and isinstance(old, dict) and old.get("cpus"):
+        machine = f"{old['cpus']} CPU cores, Python {old.get('python')} (load: {old.get('uptime_start', '')})"
+    if not machine and isinstance(old, dict) and old.get("uptime"):
+        machine = f"not recorded in the old file (uptime at the run: {old['uptime']})"
     doc = {
         "schema": SCHEMA, "suite": rel.split("/")[0], "title": f"{rel.split('/')[0]}: {path.stem}",
         "description": "", "metrics": metrics,
         "command": _command(rel, script, old if isinstance(old, dict) else {}),
         "commit": commit, "machine": machine or "not recorded in the old file", "date": date,
         "provenance": f"converted from {('benchmarks/' + rel)} by benchmarks/convert_results.py; command, commit "
-                      f"(the commit that recorded the old file), machine and date as recorded there",
+                      f"(where the old file kept none, the commit that recorded it), machine and date as recorded there",
         **{k: v for k, v in extra.items() if v is not None},
         "records": [{k: v for k, v in r.items() if v is not None or k == "seed"} for r in recs],
     }
