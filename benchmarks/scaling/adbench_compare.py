@@ -1,9 +1,10 @@
 """Per-dataset ROC-AUC of KNN and KDE before and after the ``max_samples`` defaults.
 
-Seed 0: the rows of benchmarks/adbench/results/results_seed0.jsonl at a given commit (before)
-against the current file (after, re-run with ``run.py --redo KNN KDE``). Other columns:
-results/adbench_sample_sizes.jsonl (``max_samples=None`` = every row, against the default cap).
-Writes results/adbench_compare.md.
+Seed 0: the records of benchmarks/adbench/results/results_seed0 at a given commit (before; the
+JSON-lines file it was then) against the current results_seed0.json (after, re-run with
+``run.py --redo KNN KDE``). Other columns: results/adbench_sample_sizes.json (``max_samples=None``
+= every row, against the default cap). Writes results/adbench_compare.md (a table drawn from
+recorded results; it measures nothing itself).
 
     python benchmarks/scaling/adbench_compare.py --before-commit 5456d86
 """
@@ -13,36 +14,48 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-RUN = "benchmarks/adbench/results/results_seed0.jsonl"
+sys.path.insert(0, str(ROOT / "src"))
+from genad.bench.results import load_result_json  # noqa: E402
+
+RUN = "benchmarks/adbench/results/results_seed0"
 
 
-def _rows(text: str) -> dict:
+def _rows(records) -> dict:
     out = {}
-    for line in text.splitlines():
-        r = json.loads(line)
-        out.setdefault((r["dataset"], r["detector"]), r.get("roc_auc"))  # first written wins, as run.py
+    for r in records:
+        out.setdefault((r["dataset"].removeprefix("adbench/"), r["detector"]), r.get("roc_auc"))  # first wins, as run.py
     return out
+
+
+def _before(commit: str) -> dict:
+    """results_seed0 at ``commit``: a genad-bench/2 file or, before the one format, JSON lines."""
+    for suffix in (".json", ".jsonl"):
+        out = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:{RUN}{suffix}"], capture_output=True, text=True)
+        if out.returncode == 0:
+            if suffix == ".json":
+                return _rows(json.loads(out.stdout)["records"])
+            return _rows(json.loads(line) for line in out.stdout.splitlines() if line.strip())
+    raise SystemExit(f"{RUN}.json(l) not found at commit {commit}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--before-commit", default="5456d86")
     args = ap.parse_args()
-    before = _rows(subprocess.run(["git", "-C", str(ROOT), "show", f"{args.before_commit}:{RUN}"],
-                                  capture_output=True, text=True, check=True).stdout)
-    after = _rows((ROOT / RUN).read_text())
+    before = _before(args.before_commit)
+    after = _rows(load_result_json(ROOT / f"{RUN}.json")["records"])
     sweep: dict = {}
-    path = HERE / "results" / "adbench_sample_sizes.jsonl"
+    path = HERE / "results" / "adbench_sample_sizes.json"
     if path.exists():
-        for line in path.read_text().splitlines():
-            r = json.loads(line)
-            sweep[(r["dataset"], r["detector"], r["seed"], r["max_samples"])] = r["roc_auc"]
+        for r in load_result_json(path)["records"]:
+            sweep[(r["dataset"].removeprefix("adbench/"), r["detector"], r["seed"], r["params"]["max_samples"])] = r["roc_auc"]
     names = sorted({d for d, _ in before}, key=str.lower)
     groups = sorted({(det, seed) for (_, det, seed, _) in sweep})
     head = ["dataset", "KNN before", "KNN after", "KDE before", "KDE after"]

@@ -7,9 +7,9 @@ training row as a centre (as the earlier default of 10,000 did here), 2000 is th
 For the seeds other than the recorded seed 0 (benchmarks/adbench/run.py), to measure the spread
 over splits. KNN needs no such run: with at most 5,000 training rows its default cap of 5,000
 keeps every row, so its scores are those of exact k-NN (``--detectors KNN --sizes 2000`` shows what
-a smaller cap would lose). One JSON line per
-(dataset, seed, detector, max_samples) in results/adbench_sample_sizes.jsonl; a rerun skips
-what is recorded.
+a smaller cap would lose). Recorded through :class:`genad.bench.Recorder`: one record per
+(dataset, seed, detector, max_samples) in results/adbench_sample_sizes.json (genad-bench/2,
+variant ``max_samples=...``); a rerun skips what is recorded.
 
     PYTHONPATH=src GENAD_DATA=/work/shared/data python benchmarks/scaling/adbench_sample_sizes.py --seeds 1 2
 """
@@ -17,7 +17,6 @@ what is recorded.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -25,13 +24,14 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 import genad
+from genad.bench import Recorder
 from genad.datasets import list_adbench, load
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "adbench"))
 from run import cap_test  # noqa: E402  (the ADBench run's test-part cap, same rows)
 
-OUT = HERE / "results" / "adbench_sample_sizes.jsonl"
+OUT = HERE / "results" / "adbench_sample_sizes.json"
 
 
 def main() -> None:
@@ -44,12 +44,10 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["none", "2000"], help='max_samples values; "none" keeps every row')
     args = ap.parse_args()
     sizes = [None if v.lower() == "none" else int(v) for v in args.sizes]
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    done = set()
-    if OUT.exists():
-        for line in OUT.read_text().splitlines():
-            r = json.loads(line)
-            done.add((r["dataset"], r["seed"], r["detector"], r["max_samples"]))
+    rec = Recorder("scaling", OUT, metrics=["roc_auc"],
+                   title="scaling: ADBench ROC-AUC of KDE / KNN with every training row against the default cap")
+    done = {(r["dataset"].removeprefix("adbench/"), r["seed"], r["detector"], r["params"]["max_samples"])
+            for r in rec.resume()}
     for seed in args.seeds:
         for name in args.datasets or list_adbench():
             todo = [(d, m) for d in args.detectors for m in sizes if (name, seed, d, m) not in done]
@@ -59,10 +57,10 @@ def main() -> None:
             X_test, y_test = cap_test(ds.X_test, ds.y_test, args.max_test, seed)
             for det_name, m in todo:
                 det = getattr(genad, det_name)(max_samples=m, random_state=seed).fit(ds.X_train)
-                row = dict(dataset=name, seed=seed, detector=det_name, max_samples=m, n_train=len(ds.X_train),
-                           roc_auc=float(roc_auc_score(y_test, det.decision_function(X_test))))
-                with OUT.open("a") as fh:
-                    fh.write(json.dumps(row) + "\n")
+                row = rec.add(dataset=f"adbench/{name}", detector=det_name, seed=seed, variant=f"max_samples={m}",
+                              params={"max_samples": m}, n_train=len(ds.X_train),
+                              roc_auc=float(roc_auc_score(y_test, det.decision_function(X_test))))
+                rec.write()
                 print(seed, name, det_name, m, round(row["roc_auc"], 4), flush=True)
 
 

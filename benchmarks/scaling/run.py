@@ -11,25 +11,24 @@ beside it: the machine is shared, so compare rows of one run, not figures across
 
     PYTHONPATH=src python benchmarks/scaling/run.py                       # every detector
     PYTHONPATH=src python benchmarks/scaling/run.py --detectors KNN KDE --label after
-    PYTHONPATH=src python benchmarks/scaling/run.py --summarize    # results/scaling*.jsonl -> scaling.md
+    PYTHONPATH=src python benchmarks/scaling/run.py --summarize    # results/scaling*.json -> scaling.md
 
-One JSON line per run in ``results/scaling.jsonl`` (``--out``); rows carry the label, the
-genad commit and version, and the settings.
+Recorded through :class:`genad.bench.Recorder` in ``results/scaling.json`` (``--out``, a
+genad-bench/2 file; a rerun adds to the records there): one record per (detector, size), dataset
+``gaussian-18d-<rows>``, variant = the label, with the settings and the load before and after.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "results" / "scaling.jsonl"
+OUT = HERE / "results" / "scaling.json"
 CLASSIC = ["PCA", "OCSVM", "IsolationForest", "KDE", "GMM", "KNN"]
 DEEP = ["AutoEncoder", "VAE", "AdversarialAutoEncoder", "ADGAN", "AnoGAN", "BiGAN", "GANomaly", "Seq2Seq"]
 N_FEATURES = 18
@@ -58,23 +57,18 @@ def _child(name: str, n: int, n_score: int, queue) -> None:
 
 
 def _commit() -> str:
+    """Commit of the imported genad (which may be another checkout than this one)."""
     import genad
+    from genad.bench.results import git_commit
 
-    src = Path(genad.__file__).resolve().parent
-    try:
-        out = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--", "."], capture_output=True,
-                               text=True).stdout.strip()
-        return out.stdout.strip() + ("+changes" if dirty else "") if out.returncode == 0 else "unknown"
-    except OSError:
-        return "unknown"
+    return git_commit(Path(genad.__file__).resolve().parents[2])
 
 
 def run_one(name: str, n: int, n_score: int, cap: float) -> dict:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(name, n, n_score, queue), daemon=True)
-    row: dict = {"load_before": _load()}
+    row: dict = {"load_1min_before": _load()[0]}
     t0 = time.perf_counter()
     proc.start()
     while proc.is_alive() and time.perf_counter() - t0 < cap:
@@ -84,21 +78,23 @@ def run_one(name: str, n: int, n_score: int, cap: float) -> dict:
     if proc.is_alive():
         proc.kill()
         proc.join()
-        row["status"] = f"timeout (cap {cap:.0f} s for fit + scoring)"
+        row.update(status="timeout", error=f"timeout (cap {cap:.0f} s for fit + scoring)")
     elif proc.exitcode != 0:
-        row["status"] = f"error (exit code {proc.exitcode})"
+        row.update(status="error", error=f"error (exit code {proc.exitcode})")
     else:
         row["status"] = "ok"
-    row["load_after"] = _load()
+    row["load_1min_after"] = _load()[0]
     return row
 
 
 def summarize(paths: list[Path]) -> str:
-    rows = [json.loads(line) for path in paths for line in path.read_text().splitlines()]
+    from genad.bench.results import expand_records, load_result_json
+
+    rows = [r for path in paths for r in expand_records(load_result_json(path))]
     sizes = sorted({r["n_train"] for r in rows})
     lines = []
-    for label in dict.fromkeys(r["label"] for r in rows):
-        rs = [r for r in rows if r["label"] == label]
+    for label in dict.fromkeys(r["variant"] for r in rows):
+        rs = [r for r in rows if r["variant"] == label]
         head = rs[0]
         lines += [f"### {label} (genad {head['commit']}, cap {head['cap_s']:.0f} s, scoring {head['n_score']:,} rows)",
                   "", "| detector | " + " | ".join(f"fit s @ {n:,}" for n in sizes) + " | "
@@ -107,10 +103,10 @@ def summarize(paths: list[Path]) -> str:
         for det in dict.fromkeys(r["detector"] for r in rs):
             by = {r["n_train"]: r for r in rs if r["detector"] == det}
             fit = [f"{by[n]['fit_seconds']:.2f}" if "fit_seconds" in by.get(n, {}) else
-                   (by[n]["status"].split(" ")[0] if n in by else "") for n in sizes]
+                   (by[n]["status"] if n in by else "") for n in sizes]
             sc = [f"{by[n]['score_rows_per_s']:,.0f}" if "score_rows_per_s" in by.get(n, {}) else
-                  (by[n]["status"].split(" ")[0] if n in by else "") for n in sizes]
-            loads = [by[n]["load_before"][0] for n in sizes if n in by and "load_before" in by[n]]
+                  (by[n]["status"] if n in by else "") for n in sizes]
+            loads = [by[n]["load_1min_before"] for n in sizes if n in by and "load_1min_before" in by[n]]
             load = f"{min(loads):.1f}-{max(loads):.1f}" if loads else ""
             lines.append(f"| {det} | " + " | ".join(fit) + " | " + " | ".join(sc) + f" | {load} |")
         lines.append("")
@@ -127,32 +123,35 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--commit", default=None, help="genad commit to record (default: git HEAD of the imported genad)")
     ap.add_argument("--summarize", action="store_true",
-                    help="write scaling.md from every scaling*.jsonl beside --out and stop")
+                    help="write scaling.md from every scaling*.json beside --out and stop")
     args = ap.parse_args()
     if args.summarize:
-        (args.out.parent / "scaling.md").write_text(summarize(sorted(args.out.parent.glob("scaling*.jsonl"))))
+        (args.out.parent / "scaling.md").write_text(summarize(sorted(args.out.parent.glob("scaling*.json"))))
         return
     import genad
+    from genad.bench import Recorder
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    rec = Recorder("scaling", args.out, metrics=["fit_seconds", "score_rows_per_s"],
+                   title="scaling: fit seconds and scoring rows/s against training rows")
+    rec.resume()
     commit = args.commit or _commit()
     for name in args.detectors:
         slow_at = None
         for n in args.sizes:
-            row = dict(label=args.label, detector=name, n_train=n, n_features=N_FEATURES, n_score=args.n_score,
-                       cap_s=args.cap, commit=commit, genad_version=genad.__version__)
+            row = dict(n_train=n, n_features=N_FEATURES, n_score=args.n_score, cap_s=args.cap, commit=commit,
+                       genad_version=genad.__version__)
             if slow_at is not None:
-                row.update(status=f"skipped (fit at {slow_at[0]:,} rows took {slow_at[1]:.0f} s > cap / 10)")
+                row.update(status="skipped", error=f"skipped (fit at {slow_at[0]:,} rows took {slow_at[1]:.0f} s > cap / 10)")
             else:
                 row.update(run_one(name, n, args.n_score, args.cap))
                 fit_s = row.get("fit_seconds")
                 if fit_s is None or fit_s > args.cap / 10:
                     slow_at = (n, fit_s if fit_s is not None else args.cap)
-            with args.out.open("a") as fh:
-                fh.write(json.dumps(row) + "\n")
+            rec.add(dataset=f"gaussian-{N_FEATURES}d-{n}", detector=name, seed=0, variant=args.label, **row)
+            rec.write()
             print(f"{args.label} {name:24s} {n:>9,} fit {row.get('fit_seconds', float('nan')):8.2f} s  "
                   f"score {row.get('score_rows_per_s', float('nan')):>12,.0f} rows/s  {row['status']}  "
-                  f"load {row.get('load_before', '')}", flush=True)
+                  f"load {row.get('load_1min_before', '')}", flush=True)
 
 
 if __name__ == "__main__":

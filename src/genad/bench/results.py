@@ -277,6 +277,15 @@ class Recorder:
         self.records: list[dict] = []
         self.extra = extra
 
+    def resume(self) -> list[dict]:
+        """Keep the records already in :attr:`path` (each with its own command, commit, machine and
+        date) so that this run adds to them; returns them (to skip what is recorded)."""
+        if not self.path.exists():
+            return []
+        kept = expand_records(load_result_json(self.path))
+        self.records[:0] = kept
+        return kept
+
     def add(self, *, dataset: str, detector: str, seed: int | None, status: str = "ok", **values) -> dict:
         """Record one measurement (any numeric metrics, ``variant``, ``params``, ``error``)."""
         rec = {"dataset": str(dataset), "detector": str(detector), "seed": None if seed is None else int(seed),
