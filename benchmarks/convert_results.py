@@ -2,6 +2,7 @@
 format (genad-bench/2, see genad.bench.results).
 
     PYTHONPATH=src python benchmarks/convert_results.py PATH [PATH ...]
+    PYTHONPATH=src python benchmarks/convert_results.py --from COMMIT PATH [PATH ...]   # from the old file at COMMIT
 
 Each converted file gets one record per dataset x detector x seed where the old file kept them
 (seed null where it kept only one run), and the command, commit, machine and date as the old file
@@ -309,6 +310,68 @@ def _service(old, rel):
     return recs, ["rows_per_s", "req_per_s", "p99_ms"], {"settings": settings}
 
 
+_SPEED_DETECTOR = {"genad": "AutoEncoder", "genad_pyod_settings": "AutoEncoder"}
+
+
+def _speed_rounds(old, rel):
+    """speed/results/results*.json as benchmarks/speed/run.py records them: one record per round x
+    configuration, one ``ratios`` record per round."""
+    recs = []
+    for r, rd in enumerate(old["rounds"]):
+        for config, row in rd.items():
+            if config == "ratios":
+                recs.append({"dataset": "kdd99-ff12", "detector": "ratios", "variant": f"round {r}", "seed": None,
+                             "round": r, **row})
+                continue
+            row = dict(row)
+            before, after = row.pop("load_1min_before_after", (None, None))
+            recs.append({"dataset": "kdd99-ff12", "detector": _SPEED_DETECTOR.get(config, "PyOD AutoEncoder"),
+                         "variant": config, "seed": 0, "round": r, "fit_seconds": row.pop("fit_s"),
+                         "load_1min_before": before, "load_1min_after": after, **row})
+    extra = {k: v for k, v in old.items() if k not in ("rounds", "command", "machine")}
+    return recs, ["fit_seconds", "score_rows_per_s", "roc_auc"], extra
+
+
+def _micro_values(old, rel):
+    """speed/results/micro.json as benchmarks/speed/micro.py records it: one record per quantity."""
+    extra = {k: old[k] for k in ("torch_threads_default", "load_average_start", "load_average_end") if k in old}
+    recs = [{"dataset": "random-18d", "detector": "FF12 network", "variant": k, "seed": None,
+             ("rows_per_s" if "rows_per_s" in k else "ms"): v} for k, v in old.items() if k not in extra and _num(v)]
+    return recs, ["ms", "rows_per_s"], extra
+
+
+def _mask_seeds(old, rel):
+    """speed/results/dropout_masks.json as benchmarks/speed/dropout_masks.py records it: one record
+    per mask source x seed."""
+    recs = [{"dataset": "kdd99-ff12", "detector": "AutoEncoder", "variant": name, "seed": seed, "roc_auc": auc}
+            for name, v in old.items() if isinstance(v, dict) and isinstance(v.get("roc_auc"), list)
+            for seed, auc in enumerate(v["roc_auc"])]
+    extra = {k: v for k, v in old.items() if not (isinstance(v, dict) and "roc_auc" in v)}
+    return recs, ["roc_auc"], extra
+
+
+def reconvert(path: Path, old_commit: str) -> Path:
+    """Convert again from the old file as it was at ``old_commit`` (for a file an earlier generic
+    conversion turned into too coarse records), keeping the command, commit, machine and date the
+    first conversion took from it."""
+    doc = json.loads(path.read_text())
+    if doc.get("schema") != SCHEMA:
+        raise ValueError(f"{path} is not a converted genad-bench/2 file")
+    rel = path.resolve().relative_to(ROOT).as_posix()
+    old = json.loads(_git("show", f"{old_commit}:{rel}"))
+    name = path.stem
+    conv = _speed_rounds if name.startswith("results") else _micro_values if name == "micro" else _mask_seeds
+    recs, metrics, extra = conv(old, rel)
+    new = {**{k: doc[k] for k in ("schema", "suite", "title", "description", "command", "commit", "machine", "date")},
+           "metrics": metrics,
+           "provenance": f"converted from {rel} at commit {old_commit} by benchmarks/convert_results.py --from "
+                         f"{old_commit}; command, commit, machine and date as the first conversion took them from it",
+           **{k: v for k, v in extra.items() if v is not None},
+           "records": [{k: v for k, v in r.items() if v is not None or k == "seed"} for r in recs]}
+    write_result_json(path, new)
+    return path
+
+
 # ----------------------------------------------------------------------------- driver
 def convert(path: Path, out: Path | None = None) -> Path:
     rel = path.resolve().relative_to(ROOT / "benchmarks").as_posix()
@@ -410,5 +473,10 @@ def convert(path: Path, out: Path | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    for p in sys.argv[1:]:
-        print(convert(Path(p)))
+    args = sys.argv[1:]
+    if args[:1] == ["--from"]:  # --from COMMIT PATH...: convert again from the old file at COMMIT
+        for p in args[2:]:
+            print(reconvert(Path(p), args[1]))
+    else:
+        for p in args:
+            print(convert(Path(p)))

@@ -3,17 +3,24 @@ for the genad found on PYTHONPATH: run it once per version to see what a change 
 mechanism does to the results (the report's plain network; PyOD's regularisation with dropout).
 
     PYTHONPATH=src GENAD_DATA=/work/shared/data python benchmarks/speed/auc_seeds.py OUT.json
+
+The network is :data:`genad.bench.protocols.FF12_NETWORK`. Recorded through
+:class:`genad.bench.Recorder` in OUT.json (genad-bench/2): one record per setting x seed; the
+commit recorded is that of the genad imported (``PYTHONPATH`` may name another checkout).
 """
 
 from __future__ import annotations
 
-import json
 import sys
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 import genad
+from genad.bench import Recorder
+from genad.bench.protocols import FF12_EPOCHS, FF12_NETWORK
+from genad.bench.results import git_commit
 from genad.datasets import load
 
 SEEDS = range(5)
@@ -23,17 +30,18 @@ SETTINGS = {"plain": dict(preprocessing="minmax"),
 
 def main() -> None:
     ds = load("kdd99-ff12")
-    res = {"genad": genad.__file__}
+    rec = Recorder("speed", sys.argv[1], metrics=["roc_auc"], title="speed: ROC-AUC over seeds, FF12 network",
+                   genad_source=genad.__file__)
+    rec.commit = git_commit(Path(genad.__file__).resolve().parents[2])
     for name, settings in SETTINGS.items():
         aucs = []
         for seed in SEEDS:
-            det = genad.AutoEncoder(hidden=[15, 7], latent_dim=2, epochs=14, batch_size=128, lr=0.01, trim=0.0,
-                                    validation_fraction=0.0, patience=None, random_state=seed, **settings)
+            det = genad.AutoEncoder(**{**FF12_NETWORK, "epochs": FF12_EPOCHS["AutoEncoder"], "random_state": seed,
+                                       **settings})
             aucs.append(float(roc_auc_score(ds.y_test, det.fit(ds.X_train).decision_function(ds.X_test))))
-        res[name] = dict(roc_auc=aucs, mean=float(np.mean(aucs)))
+            rec.add(dataset="kdd99-ff12", detector="AutoEncoder", variant=name, seed=seed, roc_auc=aucs[-1])
         print(name, np.round(aucs, 4), round(float(np.mean(aucs)), 4), flush=True)
-    with open(sys.argv[1], "w") as f:
-        json.dump(res, f, indent=2)
+    rec.write()
 
 
 if __name__ == "__main__":

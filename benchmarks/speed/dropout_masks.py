@@ -4,14 +4,15 @@ seeds; only the mask source differs.
 
 FF12 KDD data, the report's network (18-15-7-2-7-15-18), 14 epochs, batch 128, lr 0.01, with
 PyOD's regularisation (standardised inputs, dropout 0.2) and no trimming, seeds 0-29. ROC-AUC on
-the 10,000 FF12 test rows. Writes results/dropout_masks.json.
+the 10,000 FF12 test rows. The network is :data:`genad.bench.protocols.FF12_NETWORK`. Recorded
+through :class:`genad.bench.Recorder` in results/dropout_masks.json (genad-bench/2): one record
+per mask source x seed; the paired difference beside them.
 
     PYTHONPATH=src GENAD_DATA=/work/shared/data python benchmarks/speed/dropout_masks.py
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 import genad
+from genad.bench import Recorder
+from genad.bench.protocols import FF12_EPOCHS, FF12_NETWORK
 from genad.datasets import load
 from genad.nn import fast_mlp
 
@@ -59,15 +62,17 @@ def numpy_dropout_masks(p: float, widths):
 def main() -> None:
     ds = load("kdd99-ff12")
     res = {"load_average_start": os.getloadavg()}
+    rec = Recorder("speed", OUT / "dropout_masks.json", metrics=["roc_auc"],
+                   title="speed: ROC-AUC with dropout masks from torch and from NumPy random bits")
     for name, masks in (("torch block masks", fast_mlp.dropout_masks), ("numpy block masks", numpy_dropout_masks)):
         saved, fast_mlp.dropout_masks = fast_mlp.dropout_masks, masks
         aucs = []
         try:
             for seed in SEEDS:
-                det = genad.AutoEncoder(hidden=[15, 7], latent_dim=2, epochs=14, batch_size=128, lr=0.01,
-                                        dropout=0.2, preprocessing="standard", trim=0.0, validation_fraction=0.0,
-                                        patience=None, random_state=seed).fit(ds.X_train)
+                det = genad.AutoEncoder(**{**FF12_NETWORK, "epochs": FF12_EPOCHS["AutoEncoder"], "dropout": 0.2,
+                                           "preprocessing": "standard", "random_state": seed}).fit(ds.X_train)
                 aucs.append(float(roc_auc_score(ds.y_test, det.decision_function(ds.X_test))))
+                rec.add(dataset="kdd99-ff12", detector="AutoEncoder", variant=name, seed=seed, roc_auc=aucs[-1])
         finally:
             fast_mlp.dropout_masks = saved
         res[name] = dict(roc_auc=aucs, mean=float(np.mean(aucs)), std=float(np.std(aucs)),
@@ -78,8 +83,8 @@ def main() -> None:
                                                       standard_error=float(diff.std(ddof=1) / np.sqrt(len(diff))))
     print("paired difference", res["paired_difference_numpy_minus_torch"])
     res["load_average_end"] = os.getloadavg()
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "dropout_masks.json").write_text(json.dumps(res, indent=2))
+    rec.extra.update({k: v for k, v in res.items() if not isinstance(v, dict) or "roc_auc" not in v})
+    rec.write()
 
 
 if __name__ == "__main__":

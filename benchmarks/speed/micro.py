@@ -2,14 +2,15 @@
 
 Tiny FF12 network (18-15-7-2-7-15-18), batch 128, random data, one process, every variant
 measured side by side (best of 5 repeats, the variants of a comparison interleaved within each
-repeat). Writes results/micro.json (with the load average before and after).
+repeat). The network is :data:`genad.bench.protocols.FF12_NETWORK`. Recorded through
+:class:`genad.bench.Recorder` in results/micro.json (genad-bench/2): one record per measured
+quantity (variant = its name; ``ms`` or ``rows_per_s``), the load average before and after.
 
     PYTHONPATH=src python benchmarks/speed/micro.py
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -20,6 +21,8 @@ import torch._dynamo  # noqa: F401  (keep the one-off import out of the timings)
 import torch.nn.functional as F
 
 from dropout_masks import numpy_dropout_masks
+from genad.bench import Recorder
+from genad.bench.protocols import FF12_NETWORK
 from genad.nn import fast_mlp
 from genad.nn import training as T
 from genad.nn.backbones import mlp
@@ -29,9 +32,16 @@ from genad.nn.optim import TensorAdam
 OUT = Path(__file__).resolve().parent / "results"
 
 
+N_FEATURES = 18
+#: the FF12 encoder widths, input to code (18-15-7-2); the decoder mirrors them
+WIDTHS = [N_FEATURES, *FF12_NETWORK["hidden"], FF12_NETWORK["latent_dim"]]
+BATCH = FF12_NETWORK["batch_size"]
+LR = FF12_NETWORK["lr"]
+
+
 def net(seed=0, dropout=0.0):
     torch.manual_seed(seed)
-    return mlp([18, 15, 7, 2], dropout=dropout), mlp([2, 7, 15, 18], dropout=dropout)
+    return mlp(WIDTHS, dropout=dropout), mlp(WIDTHS[::-1], dropout=dropout)
 
 
 def best(fn, reps=5):
@@ -67,13 +77,13 @@ class FlatAdam:
 
 def plain_loop_ms(X, n=600):
     enc, dec = net()
-    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=0.01, fused=True)
+    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=LR, fused=True)
     perm = torch.randperm(len(X))
 
     def run():
         t = time.perf_counter()
         for b in range(n):
-            xb = X.index_select(0, perm[b * 128:(b + 1) * 128])
+            xb = X.index_select(0, perm[b * BATCH:(b + 1) * BATCH])
             loss = F.mse_loss(dec(enc(xb)), xb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -84,7 +94,7 @@ def plain_loop_ms(X, n=600):
 
 def parts_ms(X, n=1000):
     enc, dec = net()
-    xb = X[:128]
+    xb = X[:BATCH]
     out = {}
 
     def fwd():
@@ -136,12 +146,12 @@ def parts_ms(X, n=1000):
 
     # the mask draws alone (the dropout layers of that network: widths 15, 7, 7, 15)
     def draws(source):
-        draw = source(0.2, [15, 7, 7, 15])
+        draw = source(0.2, [*WIDTHS[1:-1], *WIDTHS[-2:0:-1]])
 
         def run():
             t = time.perf_counter()
             for _ in range(n):
-                draw(128, xb)
+                draw(BATCH, xb)
             return (time.perf_counter() - t) / n * 1e3
         return run
 
@@ -165,11 +175,11 @@ def adam_ms(n=2000):
         return f
 
     opts = {
-        "torch_optim_adam_fused_12_tensors": torch.optim.Adam(params, lr=0.01, fused=True),
-        "torch_optim_adam_fused_flat": torch.optim.Adam([flat()], lr=0.01, fused=True),
-        "torch_optim_adam_foreach_flat": torch.optim.Adam([flat()], lr=0.01, foreach=True),
-        "flat_adam_step": FlatAdam(flat(), lr=0.01),
-        "tensor_adam_fused_kernel_flat": TensorAdam([flat()], lr=0.01),
+        "torch_optim_adam_fused_12_tensors": torch.optim.Adam(params, lr=LR, fused=True),
+        "torch_optim_adam_fused_flat": torch.optim.Adam([flat()], lr=LR, fused=True),
+        "torch_optim_adam_foreach_flat": torch.optim.Adam([flat()], lr=LR, foreach=True),
+        "flat_adam_step": FlatAdam(flat(), lr=LR),
+        "tensor_adam_fused_kernel_flat": TensorAdam([flat()], lr=LR),
     }
 
     def timer(opt):
@@ -198,10 +208,10 @@ def train_ms(X):
             T.TensorAdam = lambda ps, lr, weight_decay: torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay,
                                                                          fused=True)
         try:
-            h = T.train(st, X, modules=[enc, dec], epochs=2, batch_size=128, lr=0.01)
+            h = T.train(st, X, modules=[enc, dec], epochs=2, batch_size=BATCH, lr=LR)
         finally:
             T.TensorAdam = saved
-        return 1e3 * min(h["epoch_time"]) / (len(X) // 128 + 1)
+        return 1e3 * min(h["epoch_time"]) / (len(X) // BATCH + 1)
 
     names = {"grad_fn": "train_grad_fn_ms_per_step", "torch_optim": "train_grad_fn_torch_optim_adam_fused_ms_per_step",
              "autograd": "train_autograd_ms_per_step"}
@@ -210,7 +220,7 @@ def train_ms(X):
 
 def scoring_rows_per_s():
     enc, dec = net()
-    X = torch.rand(1_000_000, 18)
+    X = torch.rand(1_000_000, N_FEATURES)
     res = {}
     before = torch.get_num_threads()
     for th in sorted({1, before}):
@@ -229,7 +239,7 @@ def scoring_rows_per_s():
 
 
 def main():
-    X = torch.rand(87550, 18)
+    X = torch.rand(87550, N_FEATURES)
     res = {"torch_threads_default": torch.get_num_threads(), "load_average_start": os.getloadavg()}
     torch.set_num_threads(1)
     res["plain_torch_loop_ms_per_step_1_thread"] = plain_loop_ms(X)
@@ -241,8 +251,19 @@ def main():
     res["load_average_end"] = os.getloadavg()
     for k, v in res.items():
         print(f"{k:50s} {v}")
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "micro.json").write_text(json.dumps(res, indent=2))
+    rec = Recorder("speed", OUT / "micro.json", metrics=["ms", "rows_per_s"],
+                   title="speed: where a training step and scoring of the FF12 network spend their time",
+                   torch_threads_default=res.pop("torch_threads_default"),
+                   load_average_start=res.pop("load_average_start"), load_average_end=res.pop("load_average_end"))
+    record(rec, res)
+    rec.write()
+
+
+def record(rec: Recorder, res: dict) -> None:
+    """One record per measured quantity: milliseconds, or rows/s for the scoring runs."""
+    for k, v in res.items():
+        rec.add(dataset="random-18d", detector="FF12 network", variant=k, seed=None,
+                **{"rows_per_s" if "rows_per_s" in k else "ms": v})
 
 
 if __name__ == "__main__":
