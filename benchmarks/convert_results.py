@@ -289,25 +289,14 @@ def _bomb(old, rel):
 
 
 def _service(old, rel):
-    """service/results/results.json: one record per measured configuration (model x transport,
-    model x clients, model under overload, the memory run)."""
-    recs = []
-    for model, modes in (old.get("batch") or {}).items():
-        for mode, v in modes.items():
-            recs.append({"dataset": "batch of 10,000 rows", "detector": model, "variant": mode, "seed": None,
-                         **_flatten(v)})
-    for model, runs in (old.get("single_row") or {}).items():
-        for v in runs:
-            recs.append({"dataset": "single-row requests", "detector": model, "variant": f"{v['clients']} clients",
-                         "seed": None, **_flatten(v)})
-    for model, v in (old.get("overload") or {}).items():
-        recs.append({"dataset": "overload", "detector": model, "seed": None, "recovered": v.get("recovered"),
-                     **_flatten(v)})
-    if old.get("memory"):
-        recs.append({"dataset": "memory", "detector": "service", "seed": None, **_flatten(old["memory"])})
-    settings = {k: v for k, v in old.items() if k not in ("batch", "single_row", "overload", "memory", "command",
-                                                          "commit")}
-    return recs, ["rows_per_s", "req_per_s", "p99_ms"], {"settings": settings}
+    """service/results/results.json: the records benchmarks/service/run.py makes of its results."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("service_run", ROOT / "benchmarks" / "service" / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    settings = {k: v for k, v in old.items() if k not in (*run.MEASURED, "command", "commit")}
+    return run.records(old), ["rows_per_s", "req_per_s", "p99_ms"], {"settings": settings}
 
 
 _SPEED_DETECTOR = {"genad": "AutoEncoder", "genad_pyod_settings": "AutoEncoder"}

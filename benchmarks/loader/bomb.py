@@ -13,6 +13,8 @@ default; another checkout's ``src`` gives the "before" figures), runs ``genad.lo
 subprocess and records the outcome (refused with which message, or loaded), the wall time of the
 call and the peak resident memory during the call (sampled from /proc every millisecond, minus
 the resident memory just before it; ``ru_maxrss`` of the whole process beside it).
+Recorded through :class:`genad.bench.Recorder` (genad-bench/2): one record per file x source
+tree (dataset = the file, variant = the source tree, with the commit of that tree).
 
     PYTHONPATH=src python benchmarks/loader/bomb.py --src src --src /path/to/other/src \
         --out benchmarks/loader/results/bomb.json
@@ -125,27 +127,31 @@ def measure(src: str, path: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", action="append", help="source tree to load with (repeatable); default: src")
-    ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    ap.add_argument("--out", type=Path, help="write the results (genad-bench/2) here")
     args = ap.parse_args()
     srcs = [str(Path(s).resolve()) for s in (args.src or ["src"])]
+    sys.path.insert(0, srcs[0])
+    from genad.bench import Recorder
+    from genad.bench.results import git_commit
+
+    rec = Recorder("loader", args.out or Path(tempfile.gettempdir()) / "bomb.json", metrics=["wall_s", "peak_rss_rise_mb"],
+                   title="loader: refusing decompression bombs, wall time and peak memory",
+                   settings={"inflated_zeros_bytes": ZEROS},
+                   uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
         files = make_bombs(Path(d))
         print(f"built bombs in {time.perf_counter() - t0:.1f} s: "
               + ", ".join(f"{k} {v.stat().st_size:,} B" for k, v in files.items()), flush=True)
-        rows = []
         for name in ("bomb", "bomb-lying"):
             for src in srcs:
-                r = {"file": name, "file_bytes": files[name].stat().st_size, "src": src, **measure(src, files[name])}
-                print(json.dumps(r), flush=True)
-                rows.append(r)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    result = {"command": "PYTHONPATH=src python " + " ".join(sys.argv), "commit": commit,
-              "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
-              "inflated_zeros_bytes": ZEROS, "rows": rows}
+                r = {"file_bytes": files[name].stat().st_size, **measure(src, files[name])}
+                print(json.dumps({"file": name, "src": src, **r}), flush=True)
+                error = r.pop("error", None)
+                rec.add(dataset=name, detector="genad.load", variant=src, seed=None, commit=git_commit(Path(src).parent),
+                        **({"status": "error", "error": error} if error else {}), **r)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
+        rec.write()
 
 
 if __name__ == "__main__":

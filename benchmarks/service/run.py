@@ -13,6 +13,11 @@ from a temporary models folder. Phases (each bounded in time and in request coun
 4. memory: a fresh server's resident set size after 1,000 and after 100,000 requests.
 
     PYTHONPATH=src GENAD_DATA=/work/shared/data python benchmarks/service/run.py
+
+Recorded through :class:`genad.bench.Recorder` in results/results.json (genad-bench/2): one record
+per measured configuration (:func:`records`: model x transport, model x clients, model under
+overload, the memory run). The AutoEncoder is :data:`genad.bench.protocols.FF12_NETWORK` (the
+recorded run of commit b7bbc82 used the same network with the default trimmed loss).
 """
 
 from __future__ import annotations
@@ -37,8 +42,36 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 PARQUET = "application/vnd.apache.parquet"
-NET = dict(hidden=[15, 7], latent_dim=2, batch_size=128, lr=0.01, preprocessing="minmax",
-           validation_fraction=0.0, patience=None, epochs=14)
+
+
+def records(res: dict) -> list[dict]:
+    """One record per measured configuration of a run's nested results ``res``."""
+    def flat(d, prefix=""):
+        out = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[f"{prefix}{k}"] = v
+        return out
+
+    recs = []
+    for model, modes in (res.get("batch") or {}).items():
+        for mode, v in modes.items():
+            recs.append({"dataset": "batch of 10,000 rows", "detector": model, "variant": mode, "seed": None, **flat(v)})
+    for model, runs in (res.get("single_row") or {}).items():
+        for v in runs:
+            recs.append({"dataset": "single-row requests", "detector": model, "variant": f"{v['clients']} clients",
+                         "seed": None, **flat(v)})
+    for model, v in (res.get("overload") or {}).items():
+        recs.append({"dataset": "overload", "detector": model, "seed": None, "recovered": v.get("recovered"), **flat(v)})
+    if res.get("memory"):
+        recs.append({"dataset": "memory", "detector": "service", "seed": None, **flat(res["memory"])})
+    return recs
+
+
+#: measurements of the run that are not settings
+MEASURED = ("batch", "single_row", "overload", "memory")
 
 
 def sh(cmd: list[str]) -> str:
@@ -235,14 +268,17 @@ def main():
     args = ap.parse_args()
 
     import genad
+    from genad.bench import Recorder
+    from genad.bench.protocols import FF12_EPOCHS, FF12_NETWORK
     from genad.datasets import load
     from genad.serve import new_key
 
-    res = {"command": "PYTHONPATH=src GENAD_DATA=/work/shared/data python benchmarks/service/run.py "
-                      + " ".join(sys.argv[1:]),
-           "commit": sh(["git", "rev-parse", "--short", "HEAD"]), "dirty": bool(sh(["git", "status", "--porcelain"])),
-           "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count(),
-           "loadavg_start": loadavg(), "uptime_start": sh(["uptime"]), "python": sys.version.split()[0]}
+    rec = Recorder("service", args.out, metrics=["rows_per_s", "req_per_s", "p99_ms"],
+                   title="service: genad serve under load",
+                   command="PYTHONPATH=src GENAD_DATA=/work/shared/data python benchmarks/service/run.py "
+                           + " ".join(sys.argv[1:]))
+    res = {"cpus": os.cpu_count(), "loadavg_start": loadavg(), "uptime_start": sh(["uptime"]),
+           "python": sys.version.split()[0]}
     print(res["uptime_start"], flush=True)
     ds = load("kdd99-ff12")
     X_train = np.asarray(ds.X_train, dtype=np.float64)
@@ -252,7 +288,8 @@ def main():
     models.mkdir()
     dets = {}
     for name, det in (("iforest", genad.IsolationForest(random_state=0)),
-                      ("autoencoder", genad.AutoEncoder(random_state=0, **NET))):
+                      ("autoencoder", genad.AutoEncoder(random_state=0, **FF12_NETWORK,
+                                                      epochs=FF12_EPOCHS["AutoEncoder"]))):
         t0 = time.perf_counter()
         det.fit(X_train)
         det.save(models / f"{name}.genad")
@@ -290,9 +327,9 @@ def main():
             sustainable = next(r["req_per_s"] for r in res["single_row"][name] if r["clients"] == 16)
             o = asyncio.run(open_loop(srv.url, key, name, singles, 2 * sustainable, args.overload_seconds))
             time.sleep(2)
-            rec = asyncio.run(closed_loop(srv.url, key, name, singles, 1, 3.0, 300))
-            o["recovery"] = rec
-            o["recovered"] = set(rec["status"]) == {"200"}
+            again = asyncio.run(closed_loop(srv.url, key, name, singles, 1, 3.0, 300))
+            o["recovery"] = again
+            o["recovered"] = set(again["status"]) == {"200"}
             res["overload"][name] = o
             print(name, "overload", json.dumps(o), flush=True)
     finally:
@@ -318,9 +355,10 @@ def main():
             srv.stop()
     res["loadavg_end"] = loadavg()
     res["uptime_end"] = sh(["uptime"])
-    res["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1, default=str))
+    for r in records(res):
+        rec.add(**r)
+    rec.extra["settings"] = {k: v for k, v in res.items() if k not in MEASURED}
+    rec.write()
     shutil.rmtree(work, ignore_errors=True)
     print(f"wrote {args.out}")
 
