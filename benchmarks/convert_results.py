@@ -38,7 +38,7 @@ SCRIPTS = [  # (file name pattern, script)
     (r"speed/results/results", "speed/run.py"), (r"speed/results/micro", "speed/micro.py"),
     (r"speed/results/dropout_masks", "speed/dropout_masks.py"), (r"speed/results/auc_seeds", "speed/auc_seeds.py"),
     (r"scaling/results/scaling", "scaling/run.py"), (r"scaling/results/adbench_sample_sizes", "scaling/adbench_sample_sizes.py"),
-    (r"loader/results/bomb", "loader/bomb.py"), (r"service/results/", "service/run.py"),
+    (r"loader/results/bomb", "loader/bomb.py"), (r"sklearn_checks/results/", "sklearn_checks/run.py"), (r"service/results/", "service/run.py"),
 ]
 
 
@@ -299,6 +299,31 @@ def _service(old, rel):
     return run.records(old), ["rows_per_s", "req_per_s", "p99_ms"], {"settings": settings}
 
 
+def _check_table(path, rel):
+    """sklearn_checks/results/*.txt: the table benchmarks/sklearn_checks/run.py prints, its first
+    comment lines naming the scikit-learn version, the commit and the command."""
+    recs, notes = [], []
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("#"):
+            notes.append(line.lstrip("# ").strip())
+            continue
+        parts = line.split()
+        if not parts or parts[0] in ("detector", "total"):
+            continue
+        if "checks not generated" in line:
+            recs.append({"dataset": "estimator checks", "detector": parts[0], "seed": None, "status": "error",
+                         "error": line.split(None, 1)[1].strip()})
+        else:
+            nums = [int(x) for x in parts[1:5]] + [float(x) for x in parts[5:]]
+            recs.append({"dataset": "estimator checks", "detector": parts[0], "seed": None,
+                         **dict(zip(("passed", "xfail", "failed", "skipped", "seconds"), nums))})
+    command = next((n.split("   (")[0] for n in notes if "python" in n), None)
+    machine = next((n.split("(", 1)[1].rstrip(")") for n in notes if "load average" in n), None)
+    commit = next(iter(re.findall(r"on commit ([0-9a-f]{7,})", " ".join(notes))), None)
+    return recs, ["passed", "xfail", "failed"], {"notes": notes, "command": command, "machine": machine,
+                                                 "commit": commit}
+
+
 _SPEED_DETECTOR = {"genad": "AutoEncoder", "genad_pyod_settings": "AutoEncoder"}
 
 
@@ -368,7 +393,10 @@ def convert(path: Path, out: Path | None = None) -> Path:
     extra: dict = {}
     metrics = ["roc_auc"]
     old = None
-    if path.suffix == ".csv":
+    if path.suffix == ".txt" and rel.startswith("sklearn_checks/"):
+        recs, metrics, extra = _check_table(path, rel)
+        old = {k: extra.pop(k) for k in ("command", "commit", "machine")}
+    elif path.suffix == ".csv":
         if "group_runs" in rel:
             recs = _csv_rows(path, rel, dataset_key="type")
         else:

@@ -5,7 +5,11 @@ public point detector and every group detector with the small settings of
 ``tests/test_sklearn_checks.py`` and prints one row per detector. Expected failures are the ones
 a detector declares itself (``genad.base.expected_failed_checks``, when it exists).
 
-    PYTHONPATH=src python benchmarks/sklearn_checks/run.py [--failures] [--only VAE,KNN]
+    PYTHONPATH=src python benchmarks/sklearn_checks/run.py [--failures] [--only VAE,KNN] [--out PATH]
+
+Recorded through :class:`genad.bench.Recorder` in ``--out`` (default results/checks.json,
+genad-bench/2): one record per detector (passed, xfail, failed, skipped, seconds; a detector whose
+checks are not generated is recorded with status ``error``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
 
 from sklearn_check_settings import check_instance, detector_classes  # noqa: E402  (tests/)
 
+from genad.bench import Recorder  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "results" / "checks.json"
+
 
 def expected(est):
     try:
@@ -36,7 +44,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--failures", action="store_true", help="print every unexpected failure")
     ap.add_argument("--only", default="", help="comma-separated class names")
+    ap.add_argument("--out", type=Path, default=OUT, help="results file (genad-bench/2)")
     args = ap.parse_args()
+    import sklearn
+
+    rec = Recorder("sklearn_checks", args.out, metrics=["passed", "xfail", "failed"],
+                   title=f"sklearn_checks: scikit-learn {sklearn.__version__} check_estimator per detector")
     only = set(filter(None, args.only.split(",")))
     rows = []
     print(f"{'detector':24s} {'passed':>6s} {'xfail':>6s} {'failed':>6s} {'skipped':>7s} {'time s':>7s}")
@@ -51,10 +64,14 @@ def main():
                 res = check_estimator(est, expected_failed_checks=expected(est), on_fail=None, on_skip=None)
             except Exception as exc:  # the check generator itself refuses the estimator
                 print(f"{cls.__name__:24s} checks not generated: {type(exc).__name__}: {str(exc)[:200]}")
+                rec.add(dataset="estimator checks", detector=cls.__name__, seed=None, status="error",
+                        error=f"checks not generated: {type(exc).__name__}: {str(exc)[:200]}")
                 continue
         dt = time.perf_counter() - t0
         c = Counter(r["status"] for r in res)
         rows.append((cls.__name__, c))
+        rec.add(dataset="estimator checks", detector=cls.__name__, seed=None, seconds=dt,
+                **{k: c[k] for k in ("passed", "xfail", "failed", "skipped")})
         print(f"{cls.__name__:24s} {c['passed']:6d} {c['xfail']:6d} {c['failed']:6d} {c['skipped']:7d} {dt:7.1f}",
               flush=True)
         if args.failures:
@@ -64,6 +81,8 @@ def main():
                     print(f"    {r['check_name']}: {type(r['exception']).__name__}: {msg[0][:160] if msg else ''}")
     tot = sum((c for _, c in rows), Counter())
     print(f"{'total':24s} {tot['passed']:6d} {tot['xfail']:6d} {tot['failed']:6d} {tot['skipped']:7d}")
+    if rec.records:
+        print(f"wrote {rec.write()}")
 
 
 if __name__ == "__main__":
