@@ -7,7 +7,9 @@
 * ``none`` -- no limit.
 
 Run from the repository root: ``python benchmarks/experiments/thread_limits.py 5`` (5 rounds).
-Measured at commit 9b9e184 on the 2-core development machine, heavily shared (load average
+Recorded through :class:`genad.bench.Recorder` in benchmarks/experiments/thread_limits.json
+(genad-bench/2): one record per policy (median seconds over the rounds, ratios to the
+process-wide policy). Measured at commit 9b9e184 on the 2-core development machine, heavily shared (load average
 17 before, 25 after), medians of 5 rounds, ratios to the process-wide policy:
 
     process(set_num_threads)     score 1.00  fit 1.00   (1.62 s / 0.55 s)
@@ -21,12 +23,14 @@ thread-local limit keeps the speed.
 import contextlib
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
 sys.path.insert(0, "src")
 from genad import AutoEncoder, VAE
+from genad.bench import Recorder
 from genad.nn import training as T
 
 
@@ -69,5 +73,11 @@ for rep in range(int(sys.argv[1]) if len(sys.argv) > 1 else 5):
         fit_t[name].append(time.perf_counter() - t)
 T.small_model_threads = orig
 base = np.median(score_t["process(set_num_threads)"]); fbase = np.median(fit_t["process(set_num_threads)"])
+rec = Recorder("experiments", Path(__file__).resolve().with_suffix(".json"), metrics=["score_ratio", "fit_ratio"],
+               title="experiments: scoring and training time of small networks under three CPU thread policies")
 for m in modes:
+    rec.add(dataset="random-18d", detector="AutoEncoder + VAE", variant=m, seed=0, rounds=len(score_t[m]),
+            score_seconds_median=np.median(score_t[m]), fit_seconds_median=np.median(fit_t[m]),
+            score_ratio=np.median(score_t[m]) / base, fit_ratio=np.median(fit_t[m]) / fbase)
     print(f"{m:28s} score 200 calls x 2000 rows: median {np.median(score_t[m]):.3f}s ratio {np.median(score_t[m])/base:.2f} | AE fit 14 ep 5000 rows: {np.median(fit_t[m]):.3f}s ratio {np.median(fit_t[m])/fbase:.2f}")
+print(f"wrote {rec.write()}")
