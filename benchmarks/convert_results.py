@@ -324,6 +324,88 @@ def _check_table(path, rel):
                                                  "commit": commit}
 
 
+def _probe_record(probe: str, line: str) -> dict | None:
+    """One printed line of a scaling probe as the probe records it now."""
+    num = lambda t: float(t.replace(",", ""))  # noqa: E731
+    t = line.split()
+    if probe == "knn_search":
+        return {"dataset": f"gaussian-18d-{t[0]}", "detector": "NearestNeighbors", "variant": f"{t[1]} {t[2]}",
+                "seed": 0, "rows_per_s": num(t[3]), "n_queries": 20000}
+    if probe == "kde_evaluation":
+        brute = t[1] == "brute"
+        return {"dataset": f"gaussian-18d-{t[0]}", "detector": "brute" if brute else "KernelDensity",
+                "variant": f"{t[1]} {t[2]}", "seed": 0, "rows_per_s": num(t[3]),
+                **({"max_abs_difference": float(t[4])} if len(t) > 4 else {})}
+    if probe == "kde_tree_error":
+        kw, err = line.rsplit(" ", 1)
+        return {"dataset": "gaussian-18d-1000", "detector": "KernelDensity", "variant": kw, "seed": 0,
+                "max_abs_error": float(err)}
+    if probe.startswith(("kde_float32", "kde_torch", "kde_passes")):
+        m = re.match(r"(\d+) (.+?) ([\d,]+) rows/s err (\S+)", line)
+        return {"dataset": "gaussian-18d-2000", "detector": "IsolationForest" if m[2] == "iforest" else "KDE evaluation",
+                "variant": m[2], "seed": None, "round": int(m[1]), "rows_per_s": num(m[3]), "max_abs_error": float(m[4])}
+    if probe == "pynndescent_100k" and not line.startswith("compile"):
+        m = re.match(r"(\d+) nnd fit (\S+) s query ([\d,]+) rows/s exact ([\d,]+) rows/s recall@5 (\S+)", line)
+        return {"dataset": f"gaussian-18d-{m[1]}", "detector": "NNDescent", "seed": 0, "fit_seconds": float(m[2]),
+                "rows_per_s": num(m[3]), "exact_rows_per_s": num(m[4]), "recall_at_5": float(m[5])}
+    return None
+
+
+def convert_probes(path: Path) -> list[Path]:
+    """scaling/results/probes.txt (the printed outputs of benchmarks/scaling/probes/*.py, one section
+    per run) -> results/probes/<probe>.json, one record per printed measurement; the section header's
+    load average as the machine line."""
+    rel = path.resolve().relative_to(ROOT).as_posix()
+    intro, sections = [], []
+    for line in path.read_text().splitlines():
+        if line.startswith("== "):
+            sections.append([line[3:], []])
+        elif sections and line.startswith("   ") and not sections[-1][1]:
+            sections[-1][0] += " " + line.strip()
+        elif sections:
+            if line.strip():
+                sections[-1][1].append(line)
+        else:
+            intro.append(line)
+    commit = _git("log", "-1", "--format=%h", "--", str(path))
+    date = _git("log", "-1", "--format=%cI", "--", str(path))
+    out = []
+    for head, lines in sections:
+        script = re.search(r"(\w+)\.py", head)[1]
+        env = head.split(" python ")[0] + " " if " python " in head else ""
+        probe = script + ("_one_thread" if env else "")
+        note = head.split("  (", 1)[1].rstrip(")") if "  (" in head else ""
+        compile_s = None
+        recs, notes = [], []
+        for line in lines:
+            if line.startswith("compile"):
+                compile_s = float(line.split()[1])
+            try:
+                r = _probe_record(script, line)
+            except (TypeError, ValueError, IndexError):
+                r = None
+            if r is None:
+                notes.append(line)
+            else:
+                recs.append(r)
+        if compile_s is not None:
+            for r in recs:
+                r["compile_seconds"] = compile_s
+        metrics = [m for m in ("rows_per_s", "fit_seconds", "max_abs_error", "max_abs_difference", "recall_at_5")
+                   if any(m in r for r in recs)]
+        doc = {"schema": SCHEMA, "suite": "scaling", "title": f"scaling probe {probe}", "description": " ".join(notes),
+               "metrics": metrics,
+               "command": f". /work/venv/bin/activate; {env}python benchmarks/scaling/probes/{script}.py  (from the "
+                          f"header of {rel})",
+               "commit": "eb9f40b" if script in ("kde_float32", "kde_torch") else commit,
+               "machine": f"the shared 2-core development machine ({note})", "date": date,
+               "provenance": f"converted from the '{head}' section of {rel} by benchmarks/convert_results.py; the "
+                             f"commit is the one the file names for this probe, else the one that committed it",
+               "intro": " ".join(x.strip() for x in intro if x.strip()), "records": recs}
+        out.append(write_result_json(path.parent / "probes" / f"{probe}.json", doc))
+    return out
+
+
 _SPEED_DETECTOR = {"genad": "AutoEncoder", "genad_pyod_settings": "AutoEncoder"}
 
 
@@ -496,4 +578,7 @@ if __name__ == "__main__":
             print(reconvert(Path(p), args[1]))
     else:
         for p in args:
-            print(convert(Path(p)))
+            if Path(p).name == "probes.txt":
+                print(*convert_probes(Path(p)), sep="\n")
+            else:
+                print(convert(Path(p)))

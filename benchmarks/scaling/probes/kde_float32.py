@@ -1,7 +1,9 @@
-# One-off measurement behind benchmarks/scaling/README.md ("Mechanisms measured"); output in results/probes.txt.
+# One-off measurement behind benchmarks/scaling/README.md ("Mechanisms measured"); recorded in results/probes/<name>.json.
 import time, numpy as np, sys
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[3] / "src"))
 from genad.detectors.classic import _gaussian_log_density as A
+from _record import recorder  # noqa: E402
+rec = recorder(__file__, "float32 in the KDE evaluation; error = max |difference| to genad's float64", ["rows_per_s", "max_abs_error"])
 def B(X, centres, bandwidth, f32gemm=False):
     m, d = centres.shape
     Cs = centres / bandwidth
@@ -27,3 +29,5 @@ for rep in range(2):
         t=time.perf_counter(); r=f(); s=time.perf_counter()-t
         err = np.abs(r-ref).max() if name!="iforest" else 0
         print(rep,name,f"{len(Q)/s:,.0f} rows/s err {err:.2e}",flush=True)
+        rec.add(dataset="gaussian-18d-2000", detector="KDE evaluation" if name != "iforest" else "IsolationForest", variant=name, seed=None, round=rep, rows_per_s=len(Q) / s, max_abs_error=err)
+rec.write()

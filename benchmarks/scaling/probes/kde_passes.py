@@ -1,4 +1,4 @@
-# One-off measurement behind benchmarks/scaling/README.md ("Mechanisms measured"); output in results/probes.txt.
+# One-off measurement behind benchmarks/scaling/README.md ("Mechanisms measured"); recorded in results/probes/<name>.json.
 # Exact Gaussian KDE evaluation: the earlier block evaluation (max-shifted log-sum-exp, 2^20-entry
 # blocks) against smaller blocks and a one-pass form (the row shift folded into the matrix product).
 import sys, time
@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
 from genad.detectors import classic
+from _record import recorder  # noqa: E402
+rec = recorder(__file__, 'block sizes and a one-pass form of the exact KDE evaluation', ["rows_per_s", "max_abs_error"])
 
 def shifted(X, C, h, block):
     m, d = C.shape
@@ -43,3 +45,5 @@ for rep in range(2):
         t = time.perf_counter(); r = f(); s = time.perf_counter() - t
         err = np.abs(r - ref).max() if name != "iforest" else 0.0
         print(rep, name, f"{len(Q) / s:,.0f} rows/s err {err:.1e}", flush=True)
+        rec.add(dataset="gaussian-18d-2000", detector="KDE evaluation" if name != "iforest" else "IsolationForest", variant=name, seed=None, round=rep, rows_per_s=len(Q) / s, max_abs_error=err)
+rec.write()

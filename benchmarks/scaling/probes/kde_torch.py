@@ -1,7 +1,9 @@
-# One-off measurement behind benchmarks/scaling/README.md ("Mechanisms measured"); output in results/probes.txt.
+# One-off measurement behind benchmarks/scaling/README.md ("Mechanisms measured"); recorded in results/probes/<name>.json.
 import time, numpy as np, sys, torch
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[3] / "src"))
 from genad.detectors.classic import _gaussian_log_density as A
+from _record import recorder  # noqa: E402
+rec = recorder(__file__, 'torch.addmm + torch.logsumexp against NumPy', ["rows_per_s", "max_abs_error"])
 def T(X, centres, bandwidth, dtype=torch.float64):
     m, d = centres.shape
     Cs = torch.from_numpy(centres / bandwidth).to(dtype)
@@ -20,3 +22,5 @@ for rep in range(2):
     for name,f in [("np f64",lambda:A(Q,C,h)),("torch f64",lambda:T(Q,C,h)),("torch f32",lambda:T(Q,C,h,torch.float32))]:
         t=time.perf_counter(); r=f(); s=time.perf_counter()-t
         print(rep,name,f"{len(Q)/s:,.0f} rows/s err {np.abs(r-ref).max():.2e}",flush=True)
+        rec.add(dataset="gaussian-18d-2000", detector="KDE evaluation" if name != "iforest" else "IsolationForest", variant=name, seed=None, round=rep, rows_per_s=len(Q) / s, max_abs_error=np.abs(r-ref).max())
+rec.write()
