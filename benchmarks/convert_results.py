@@ -468,6 +468,14 @@ def reconvert(path: Path, old_commit: str) -> Path:
     return path
 
 
+#: (path prefix under benchmarks/, converter of an old JSON file), first match wins
+JSON_CONVERTERS = [
+    ("ff12/", _ff12_variants), ("ecg5000/", _ecg), ("gan/results/ff12_", _seed_rows), ("gan/", _class_rows),
+    ("mnist/", _class_rows), ("speed/results/auc_seeds", _auc_seeds), ("loader/results/bomb", _bomb),
+    ("service/results/", _service), ("adbench/results/trim", _trim),
+]
+
+
 # ----------------------------------------------------------------------------- driver
 def convert(path: Path, out: Path | None = None) -> Path:
     rel = path.resolve().relative_to(ROOT / "benchmarks").as_posix()
@@ -518,22 +526,10 @@ def convert(path: Path, out: Path | None = None) -> Path:
                                  "that recorded the file"}
             write_result_json(out or path, doc)
             return out or path
-        if rel.startswith("ff12/"):
-            recs, metrics, extra = _ff12_variants(old, rel)
-        elif rel.startswith("ecg5000/"):
-            recs, metrics, extra = _ecg(old, rel)
-        elif rel.startswith("gan/results/ff12_"):
-            recs, metrics, extra = _seed_rows(old, rel)
-        elif "rows" in old and rel.startswith(("gan/", "mnist/")):
-            recs, metrics, extra = _class_rows(old, rel)
-        elif rel.startswith("speed/results/auc_seeds"):
-            recs, metrics, extra = _auc_seeds(old, rel)
-        elif rel.startswith("loader/results/bomb"):
-            recs, metrics, extra = _bomb(old, rel)
-        elif rel.startswith("service/results/"):
-            recs, metrics, extra = _service(old, rel)
-        elif rel.startswith("adbench/results/trim"):
-            recs, metrics, extra = _trim(old, rel)
+        conv = next((fn for prefix, fn in JSON_CONVERTERS if rel.startswith(prefix)
+                     and (fn is not _class_rows or "rows" in old)), None)
+        if conv is not None:
+            recs, metrics, extra = conv(old, rel)
         elif rel.startswith("seq/") and _lit(old.get("runs")):
             recs = _seq_runs(old, rel)
             metrics = [m for m in ("roc_auc", "fit_seconds") if any(m in r for r in recs)] or ["fit_seconds"]
