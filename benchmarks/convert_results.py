@@ -38,6 +38,7 @@ SCRIPTS = [  # (file name pattern, script)
     (r"speed/results/results", "speed/run.py"), (r"speed/results/micro", "speed/micro.py"),
     (r"speed/results/dropout_masks", "speed/dropout_masks.py"), (r"speed/results/auc_seeds", "speed/auc_seeds.py"),
     (r"scaling/results/scaling", "scaling/run.py"), (r"scaling/results/adbench_sample_sizes", "scaling/adbench_sample_sizes.py"),
+    (r"calibration/results/cost", "calibration/cost.py"), (r"calibration/results/", "calibration/fpr.py"),
     (r"loader/results/bomb", "loader/bomb.py"), (r"sklearn_checks/results/", "sklearn_checks/run.py"), (r"service/results/", "service/run.py"),
 ]
 
@@ -299,6 +300,29 @@ def _service(old, rel):
     return run.records(old), ["rows_per_s", "req_per_s", "p99_ms"], {"settings": settings}
 
 
+def _calibration(old, rel):
+    """calibration/results/*.json: already one record per dataset x detector x seed with the run's
+    command, commit, machine and date; a failed run has ``error``."""
+    recs = [{**r, **({"status": "error"} if "error" in r else {})} for r in old["records"]]
+    return recs, ["fpr"], {"what": old.get("what"), "genad_source": old.get("genad")}
+
+
+def _cost_lines(path, rel):
+    """calibration/results/cost.txt: the JSON lines benchmarks/calibration/cost.py prints, then the
+    load average."""
+    recs, load = [], None
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("{"):
+            r = json.loads(line)
+            recs.append({"dataset": "breast-cancer", "detector": r.pop("detector"), "seed": 0, **r})
+        elif line.startswith("load average"):
+            load = line.split(":", 1)[1].strip()
+    machine = f"2 CPU cores, shared; one thread (OMP_NUM_THREADS=1); load average {load} at the end"
+    command = ("OMP_NUM_THREADS=1 python benchmarks/calibration/cost.py --repeats 2  (from the docstring of "
+               "benchmarks/calibration/cost.py; the old file did not record its command)")
+    return recs, ["ratio", "cross_conformal_cpu_s"], {"machine": machine, "command": command}
+
+
 def _check_table(path, rel):
     """sklearn_checks/results/*.txt: the table benchmarks/sklearn_checks/run.py prints, its first
     comment lines naming the scikit-learn version, the commit and the command."""
@@ -472,7 +496,7 @@ def reconvert(path: Path, old_commit: str) -> Path:
 JSON_CONVERTERS = [
     ("ff12/", _ff12_variants), ("ecg5000/", _ecg), ("gan/results/ff12_", _seed_rows), ("gan/", _class_rows),
     ("mnist/", _class_rows), ("speed/results/auc_seeds", _auc_seeds), ("loader/results/bomb", _bomb),
-    ("service/results/", _service), ("adbench/results/trim", _trim),
+    ("service/results/", _service), ("adbench/results/trim", _trim), ("calibration/results/", _calibration),
 ]
 
 
@@ -483,7 +507,10 @@ def convert(path: Path, out: Path | None = None) -> Path:
     extra: dict = {}
     metrics = ["roc_auc"]
     old = None
-    if path.suffix == ".txt" and rel.startswith("sklearn_checks/"):
+    if path.suffix == ".txt" and rel.startswith("calibration/"):
+        recs, metrics, extra = _cost_lines(path, rel)
+        old = {k: extra.pop(k) for k in ("machine", "command")}
+    elif path.suffix == ".txt" and rel.startswith("sklearn_checks/"):
         recs, metrics, extra = _check_table(path, rel)
         old = {k: extra.pop(k) for k in ("command", "commit", "machine")}
     elif path.suffix == ".csv":
@@ -543,7 +570,8 @@ def convert(path: Path, out: Path | None = None) -> Path:
     if rel.startswith("speed/results/auc_seeds_"):  # the measured genad's commit is in the name
         commit = path.stem.rsplit("_", 1)[1]
     commit = commit or _git("log", "-1", "--format=%h", "--", str(path)) or "unknown"
-    date = (old or {}).get("written") or (old or {}).get("finished") if isinstance(old, dict) else None
+    date = ((old or {}).get("written") or (old or {}).get("finished") or (old or {}).get("date")
+            if isinstance(old, dict) else None)
     date = date or _git("log", "-1", "--format=%cI", "--", str(path)) or "unknown"
     machine = (old or {}).get("machine") if isinstance(old, dict) else None
     if not machine and isinstance(old, dict) and old.get("torch_threads"):
