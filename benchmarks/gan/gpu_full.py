@@ -22,7 +22,7 @@ budget (at most ``--max-epochs``). Results are written in the genad-bench/2 sche
     OUT=/tmp/out bash benchmarks/gan/gpu_full.sh --part mnist --budget 330
     PYTHONPATH=src GENAD_DATA=.gpu-data python benchmarks/gan/gpu_full.py --part mnist --budget 330 --out /tmp/out
 
-``--toy`` (2 classes, a few hundred images, 1 epoch, 8 seeds) checks the whole path on a CPU;
+``--toy`` (2 classes, 200 training / 100 test images, 1 epoch, 4 seeds) checks the whole path on a CPU;
 its numbers measure nothing about the method.
 """
 
@@ -43,12 +43,13 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import genad
 from genad.bench import Recorder
+from genad.bench.results import flatten_numbers
 from genad.datasets import load
 
 ROOT = Path(__file__).resolve().parents[2]
 GAN_NETS = ("ADGAN", "AutoEncoder", "VAE")
 #: share of a class's seconds for each network's training (the rest: scoring and baselines)
-FIT_SHARE = {"ADGAN": 0.55, "AutoEncoder": 0.12, "VAE": 0.12}
+FIT_SHARE = {"ADGAN": 0.65, "AutoEncoder": 0.08, "VAE": 0.08}
 
 
 def device_info() -> dict:
@@ -108,15 +109,15 @@ def make(name: str, args, epochs: int = 1):
 
 def dataset(name: str, c: int, args):
     if args.toy:
-        return load(name, normal_class=c, protocol="adgan", max_train=300, max_test=200, random_state=args.seed)
+        return load(name, normal_class=c, protocol="adgan", max_train=200, max_test=100, random_state=args.seed)
     return load(name, normal_class=c, protocol="adgan", random_state=args.seed)
 
 
 def calibrate(name: str, ds, args) -> dict:
     """Warm-up fit (untimed) on 128 images, then a timed one-epoch fit on the class's data and a
     timed scoring of test items: seconds per training image per epoch and per scored image."""
-    X, Xt = ds.X_train, ds.X_test[:64]
-    make(name, args).fit(X[:128]).decision_function(Xt[:8])  # warm-up: start-up costs stay out of the figures
+    X, Xt = ds.X_train, ds.X_test[: 16 if args.toy else 64]
+    make(name, args).fit(X[: 32 if args.toy else 128]).decision_function(Xt[:8])  # warm-up: start-up costs stay out of the figures
     det, t_fit = timed(lambda: make(name, args).fit(X))
     _, t_score = timed(lambda: det.decision_function(Xt))
     per_score = t_score / len(Xt)
@@ -148,6 +149,9 @@ def run_images(part: str, args, clock: Clock, dev: dict):
     timing = {n: calibrate(n, ds0, args) for n in GAN_NETS}
     rec.extra["step_timing"] = timing
     rec.extra["calibration_seconds"] = time.perf_counter() - t_cal0
+    for n, t in timing.items():  # the step timings are a measurement of their own (and keep a file if no class fits)
+        rec.add(dataset=f"{part}-{classes[0]} step timing", detector=n, seed=args.seed, **t)
+    rec.write()
     done = []
     for i, c in enumerate(classes):
         class_s = args.class_seconds or clock.left() / (len(classes) - i)
@@ -204,14 +208,22 @@ def run_speed(args, clock: Clock, dev: dict):
     rec = recorder("speed", args, dev, title="ADGAN latent search on one device: throughput, FLOP rate, loop speed-up",
                    description="64 seeds x 5 steps with per-point generator copies, DCGAN width 64 on MNIST",
                    metrics=["images_per_s", "speedup_over_per_image_loop", "fraction_of_fp32_peak"])
-    ds = load("mnist", normal_class=0, protocol="adgan", max_train=300 if args.toy else 2000,
+    ds = load("mnist", normal_class=0, protocol="adgan", max_train=200 if args.toy else 2000,
               max_test=64 if args.toy else None, random_state=args.seed)
     det = make("ADGAN", args).fit(ds.X_train)  # briefly trained: the speed does not depend on training
     X = ds.X_test
     n_batched, n_loop = len(X), (4 if args.toy else 64)
     det.decision_function(X[:64])  # untimed warm-up call
     s_loop_warm = det.decision_function(X[:1])  # and the one-image shape
-    batched, t_b = timed(lambda: det.decision_function(X))
+    by_rows = {}  # (test images x seeds) per search chunk: the detector's default first
+    for rows in [det._search_rows(det._to_device())] + [int(r) for r in args.search_rows.split(",") if r]:
+        det._SEARCH_ROWS = det._CPU_CONV_SEARCH_ROWS = rows
+        det.decision_function(X[: max(1, rows // det.n_seeds)])  # warm-up of this chunk shape
+        by_rows[rows] = timed(lambda: det.decision_function(X))
+    default_rows = next(iter(by_rows))
+    best_rows = min(by_rows, key=lambda r: by_rows[r][1])
+    det._SEARCH_ROWS, det._CPU_CONV_SEARCH_ROWS = type(det)._SEARCH_ROWS, type(det)._CPU_CONV_SEARCH_ROWS
+    batched, t_b = by_rows[default_rows]
     looped, t_l = timed(lambda: np.array([det.decision_function(X[i:i + 1])[0] for i in range(n_loop)]))
     Xt = torch.as_tensor(det._transform(X[:1]), device=det._to_device())
     with FlopCounterMode(display=False) as fc, torch.inference_mode(False):
@@ -229,13 +241,16 @@ def run_speed(args, clock: Clock, dev: dict):
         "search_flops_per_image": flops, "achieved_flop_per_s": ips * flops,
         "matmul_peak_fp32_flop_per_s": peak32, "matmul_peak_bf16_flop_per_s": peak16, "matmul_size": n_mm,
         "fraction_of_fp32_peak": ips * flops / peak32, "fraction_of_bf16_peak": ips * flops / peak16,
-        "search_rows_per_chunk": det._search_rows(det._to_device()),
+        "search_rows_per_chunk": default_rows,
+        "images_per_s_by_search_rows": {str(r): n_batched / t for r, (_, t) in by_rows.items()},
+        "best_search_rows": best_rows, "best_images_per_s": n_batched / by_rows[best_rows][1],
+        "best_fraction_of_fp32_peak": n_batched / by_rows[best_rows][1] * flops / peak32,
         "generator_parameters": int(sum(p.numel() for p in det.generator_.parameters())),
     }
     del s_loop_warm
     for k, v in out.items():
         print(f"  {k:48s} {v:.6g}" if isinstance(v, float) else f"  {k:48s} {v}", flush=True)
-    rec.add(dataset="mnist latent search", detector="ADGAN", seed=args.seed, **out)
+    rec.add(dataset="mnist latent search", detector="ADGAN", seed=args.seed, **flatten_numbers(out))
     rec.extra["total_seconds"] = clock.elapsed()
     rec.write()
     return rec
@@ -254,20 +269,22 @@ def recorder(part: str, args, dev: dict, *, title: str, description: str, metric
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", default="mnist", help="mnist, cifar10, speed, or a comma-separated list")
-    ap.add_argument("--toy", action="store_true", help="2 classes, 300 train / 200 test images, 1 epoch, 8 seeds")
+    ap.add_argument("--toy", action="store_true", help="2 classes, 200 train / 100 test images, 1 epoch, 4 seeds")
     ap.add_argument("--budget", type=float, default=330.0, help="seconds for this call, all parts together")
     ap.add_argument("--margin", type=float, default=15.0, help="seconds kept free before the budget ends")
     ap.add_argument("--out", default=os.environ.get("OUT"), help="results folder (default $OUT)")
     ap.add_argument("--classes", default="", help="normal classes (default 0-9; --toy: 0,1)")
     ap.add_argument("--class-seconds", type=float, default=0.0, help="seconds per class (default: even share)")
     ap.add_argument("--max-epochs", type=int, default=25)
-    ap.add_argument("--n-seeds", type=int, default=0, help="search seeds (default 64; --toy: 8)")
+    ap.add_argument("--n-seeds", type=int, default=0, help="search seeds (default 64; --toy: 4)")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--search-rows", default="16384,65536",
+                    help="speed part: search chunk sizes (images x seeds) timed besides the default")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     if not args.out:
         ap.error("give --out or set OUT")
-    args.n_seeds = args.n_seeds or (8 if args.toy else 64)
+    args.n_seeds = args.n_seeds or (4 if args.toy else 64)
     if args.toy:
         args.max_epochs = 1
     parts = [p.strip() for p in args.part.split(",") if p.strip()]
@@ -280,8 +297,10 @@ def main(argv=None):
     if not torch.cuda.is_available():
         torch.set_num_threads(min(2, os.cpu_count() or 1))
     Path(args.out).mkdir(parents=True, exist_ok=True)
+    parts.sort(key=lambda p: p != "speed")  # the short speed part first; the image parts share the rest evenly
     for i, p in enumerate(parts):
-        share = Clock(clock.left() / (len(parts) - i) + args.margin, args.margin)
+        image_parts_left = sum(q != "speed" for q in parts[i:])
+        share = Clock((clock.left() / image_parts_left if p != "speed" else clock.left()) + args.margin, args.margin)
         print(f"== part {p}: {share.left():.0f}s", flush=True)
         rec = run_speed(args, share, dev) if p == "speed" else run_images(p, args, share, dev)
         print(f"wrote {rec.path}", flush=True)
