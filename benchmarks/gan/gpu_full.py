@@ -45,7 +45,6 @@ from genad.bench import Recorder
 from genad.bench.results import flatten_numbers
 from genad.datasets import load
 
-ROOT = Path(__file__).resolve().parents[2]
 GAN_NETS = ("ADGAN", "AutoEncoder", "VAE")
 #: share of a class's seconds for each network's training (the rest: scoring and baselines)
 FIT_SHARE = {"ADGAN": 0.65, "AutoEncoder": 0.08, "VAE": 0.08}
@@ -215,7 +214,7 @@ def run_speed(args, clock: Clock, dev: dict):
     X = ds.X_test
     n_batched, n_loop = len(X), (4 if args.toy else 64)
     det.decision_function(X[:64])  # untimed warm-up call
-    s_loop_warm = det.decision_function(X[:1])  # and the one-image shape
+    det.decision_function(X[:1])  # and the one-image shape
     by_rows = {}  # (test images x seeds) per search chunk: the detector's default first
     for rows in [det._search_rows(det._to_device())] + [int(r) for r in args.search_rows.split(",") if r]:
         det._SEARCH_ROWS = det._CPU_CONV_SEARCH_ROWS = rows
@@ -248,7 +247,6 @@ def run_speed(args, clock: Clock, dev: dict):
         "best_fraction_of_fp32_peak": n_batched / by_rows[best_rows][1] * flops / peak32,
         "generator_parameters": int(sum(p.numel() for p in det.generator_.parameters())),
     }
-    del s_loop_warm
     for k, v in out.items():
         print(f"  {k:48s} {v:.6g}" if isinstance(v, float) else f"  {k:48s} {v}", flush=True)
     rec.add(dataset="mnist latent search", detector="ADGAN", seed=args.seed, **flatten_numbers(out))
