@@ -262,6 +262,8 @@ def serve(
     role: str = typer.Option("score", "--role", help="role of --new-key: score or admin"),
     max_body_mb: float = typer.Option(32, "--max-body-mb", help="largest request body in MiB"),
     max_upload_mb: float = typer.Option(512, "--max-upload-mb", help="largest model file accepted by PUT, in MiB"),
+    max_model_mb: float = typer.Option(1024, "--max-model-mb",
+                                       help="largest uncompressed content of a model file, in MiB (genad.load's max_bytes)"),
     max_rows: int = typer.Option(100_000, "--max-rows", help="most rows per score request"),
     rate_limit: float = typer.Option(200, "--rate-limit", help="requests per second per key (0: no limit)"),
     burst: Optional[float] = typer.Option(None, "--burst", help="token-bucket burst (default 2 x --rate-limit)"),
@@ -284,7 +286,7 @@ def serve(
             return
         S.run(host, port, auth=not no_auth, echo=typer.echo, models=models,
               api_keys=None if no_auth else api_keys, max_body_mb=max_body_mb, max_upload_mb=max_upload_mb,
-              max_rows=max_rows,
+              max_rows=max_rows, load_options={"max_bytes": int(max_model_mb * 2**20)},
               rate_limit=rate_limit, burst=burst, max_concurrent=max_concurrent, workers=workers,
               cors=cors or ())
 

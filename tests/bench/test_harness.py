@@ -213,6 +213,11 @@ def test_recorder_measures_like_the_harness(tmp_path):
     bad = rec.measure(_Broken(), ds, dataset="breast-cancer", seed=0)
     assert r["status"] == "ok" and r["roc_auc"] > 0.9 and r["fit_seconds"] >= 0 and "oracle_f1" in r
     assert bad["status"] == "error" and "boom" in bad["error"] and bad["detector"] == "_Broken"
+    # a detector without threshold_ (a scikit-learn Pipeline) is measured too, with the oracle figures
+    from sklearn.decomposition import PCA as SkPCA
+    from sklearn.pipeline import make_pipeline
+    pipe = rec.measure(make_pipeline(SkPCA(5), genad.KDE(random_state=0)), ds, dataset="breast-cancer", seed=0)
+    assert pipe["status"] == "ok" and "oracle_f1" in pipe and pipe["roc_auc"] > 0.8
     doc = json.loads(rec.write().read_text())
     assert doc["command"] == "python x.py" and doc["commit"] and doc["machine"].startswith(str(doc["environment"]["cpu_affinity"]))
 

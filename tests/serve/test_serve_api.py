@@ -441,3 +441,15 @@ def test_openapi_and_local_docs(client):
         r = client.get(f"/static/vendor/swagger-ui/{asset}", headers={"Authorization": ""})
         assert r.status_code == 200 and len(r.content) > 500
     assert client.get("/static/vendor/swagger-ui/LICENSE").status_code == 200
+
+
+def test_load_limits_reach_the_loader(make_client, models_dir, model_files):
+    """The service's model-file limits (genad.load's keyword limits) apply to every file it loads:
+    a file over them is not loaded at start and an upload over them is refused, old model kept."""
+    raw = (model_files / "ae2.genad").read_bytes()
+    c = make_client(load_options={"max_bytes": 2048})
+    failed = c.app.state.genad.registry.failed
+    assert {"ae", "iso", "seq"} <= set(failed) and all("limit" in why or "max_bytes" in why for why in failed.values())
+    msg = _err(c.put("/v1/models/ae", content=raw), 422)
+    assert "max_bytes" in msg or "limit" in msg
+    assert (models_dir / "ae.genad").exists() and not list(models_dir.glob(".*"))

@@ -315,9 +315,9 @@ class Recorder:
             thr = getattr(detector, "threshold_", None)
             m = evaluate(y_test, s, threshold=None if thr is None else float(thr))
             oracle = {k: v for k, v in evaluate(y_test, s).items() if k.startswith("oracle_")}
-            m = {k: v for k, v in m.items() if k not in ("n", "n_anomalies")}
+            m = {k: v for k, v in {**m, **oracle}.items() if k not in ("n", "n_anomalies")}
             n_par = detector.n_parameters() if hasattr(detector, "n_parameters") else None
-            return self.add(dataset=dataset, detector=name, seed=seed, **m, **oracle, fit_seconds=fit_s,
+            return self.add(dataset=dataset, detector=name, seed=seed, **m, fit_seconds=fit_s,
                             score_seconds=score_s, score_rows_per_s=len(s) / max(score_s, 1e-9),
                             n_train=len(X_train), n_test=len(X_test), n_parameters=n_par, params=params, **extra)
         except Exception as exc:  # recorded, the benchmark goes on
