@@ -5,8 +5,8 @@ A subclass supplies two hooks on validated, scaled numpy arrays:
 * ``_fit(X)`` -- learn normal behaviour from training rows;
 * ``_score(X)`` -- one anomaly score per row, higher = more anomalous.
 
-:class:`Detector` does everything else the same way for all of them: input checks, a held-out
-calibration split of the training data, feature scaling, thresholds, conformal p-values and
+:class:`Detector` does everything else the same way for all of them: input checks, calibration
+scores from rows the scoring model was not fitted on, feature scaling, thresholds, conformal p-values and
 saving. Hyper-parameters live only in ``__init__`` (stored unchanged) so scikit-learn's
 ``clone``, ``Pipeline`` and ``GridSearchCV`` work.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 
 from . import thresholds as _th
@@ -81,64 +81,19 @@ class Scaler:
         return X * self.scale_.reshape(shape).astype(X.dtype) + self.offset_.reshape(shape).astype(X.dtype)
 
 
-class Detector(BaseEstimator):
-    """Base class of all point detectors.
+class _Calibrated:
+    """Seeding, calibration and thresholds shared by point (:class:`Detector`) and group
+    (:class:`genad.group.GroupDetector`) detectors: both fit on *units* (rows or groups)."""
 
-    Parameters common to every detector (subclasses expose them in ``__init__``):
-
-    preprocessing : {"standard", "minmax", None}
-        Feature scaling fitted on the training rows.
-    contamination : float or None
-        If given, the default threshold leaves this fraction of training scores above it
-        (PyOD's rule). If None (default), the threshold is set so that 1% of held-out normal
-        calibration rows are flagged (``set_threshold(fpr=0.01)``).
-    random_state : int or None
-        Seed for the calibration split and the model.
-
-    Attributes
-    ----------
-    decision_scores_ : ndarray (n_samples,)
-        Scores of the training rows.
-    calibration_scores_ : ndarray
-        Scores of the held-out calibration rows (training scores if too few rows to hold out).
-    threshold_ : float
-        Rows with ``decision_function(X) > threshold_`` are predicted anomalous.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str (only when fitted on a DataFrame)
-    input_shape_ : tuple
-        Shape of one sample.
-    """
-
-    #: fraction of training rows held out to calibrate the threshold and the p-values
+    #: fraction of training units held out to calibrate, when that gives ``min_holdout`` units
     calibration_fraction: ClassVar[float] = 0.1
-    #: fewest calibration rows worth holding out; below this the training scores are used
-    min_calibration_rows: ClassVar[int] = 10
-    #: accepted input ranks (2 = tabular, 3 = sequences, 4 = images)
-    _allow_nd: ClassVar[bool] = False
-    #: dtype handed to the hooks
-    _dtype: ClassVar[Any] = np.float64
-    #: hyper-parameters for a quick run (small epochs): used by the contract tests and smoke runs
-    _fast_params: ClassVar[dict] = {}
-    #: default for ``preprocessing`` when a subclass does not define the parameter
-    _default_preprocessing: ClassVar[str | None] = "standard"
+    #: fewest held-out units for a single hold-out; below it, cross-conformal calibration
+    min_holdout: ClassVar[int] = 500
+    #: extra fits for cross-conformal calibration (each on (K-1)/K of the units)
+    calibration_folds: ClassVar[int] = 5
+    #: default false-positive rate of ``threshold_`` (without ``contamination``)
+    default_fpr: ClassVar[float] = 0.01
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if not cls.__name__.startswith("_"):
-            _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
-
-    # ------------------------------------------------------------------ hooks
-    def _fit(self, X: np.ndarray) -> None:  # pragma: no cover - abstract
-        raise TypeError(f"{type(self).__name__} must implement _fit")
-
-    def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise TypeError(f"{type(self).__name__} must implement _score")
-
-    def _score_training(self, X: np.ndarray) -> np.ndarray:
-        """Scores of the rows the model was fitted on (KNN overrides to exclude self-matches)."""
-        return self._score(X)
-
-    # ------------------------------------------------------------- internals
     def _seed(self) -> int:
         rs = getattr(self, "random_state", None)
         if rs is None:
@@ -147,103 +102,63 @@ class Detector(BaseEstimator):
             return int(rs)
         return int(check_random_state(rs).randint(0, 2**31 - 1))
 
-    def _validate(self, X, *, fitting: bool) -> np.ndarray:
-        if fitting:
-            arr = check_X(X, dtype=self._dtype, allow_nd=self._allow_nd, min_samples=2, what="X")
-            names = dataframe_feature_names(X)
-            if names is not None and arr.ndim == 2:
-                self.feature_names_in_ = np.asarray(names, dtype=object)
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            self.input_shape_ = tuple(int(v) for v in arr.shape[1:])
-            self.n_features_in_ = int(arr.shape[1]) if arr.ndim == 2 else int(np.prod(arr.shape[1:]))
-            self._check_input(arr)
-            return arr
-        check_fitted(self)
-        names = getattr(self, "feature_names_in_", None)
-        arr = check_X(
-            X,
-            dtype=self._dtype,
-            allow_nd=self._allow_nd,
-            min_samples=1,
-            feature_names=None if names is None else [str(v) for v in names],
-            input_shape=self.input_shape_,
-            what="X",
-        )
-        return arr
+    #: fitted attributes describing the input, set before the model is fitted (fold copies share them)
+    _input_schema: ClassVar[tuple[str, ...]] = ("input_shape_", "n_features_in_", "feature_names_in_")
 
-    def _check_input(self, X: np.ndarray) -> None:
-        """Extra checks on training input (deep detectors reject channels-last images, ...)."""
+    def _fold_estimator(self):
+        """A fresh copy with the same hyper-parameters and input schema, quiet (no progress bars,
+        no callbacks), for one cross-conformal fold."""
+        est = clone(self)
+        params = est.get_params(deep=False)
+        est.set_params(**{k: v for k, v in (("verbose", 0), ("callbacks", None)) if k in params})
+        for name in self._input_schema:
+            if hasattr(self, name):
+                setattr(est, name, getattr(self, name))
+        return est
 
-    def _preprocessing(self) -> str | None:
-        return getattr(self, "preprocessing", self._default_preprocessing)
+    def _fit_calibrated(self, n: int, fit_units, score_units, what: str):
+        """Fit the final model and set the calibration scores and the default threshold.
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        return self.scaler_.transform(X)
-
-    # ------------------------------------------------------------- public API
-    def fit(self, X, y=None):
-        """Learn normal behaviour from ``X`` (mostly normal rows); ``y`` is ignored.
-
-        A ``calibration_fraction`` of the rows is held out (when at least
-        ``min_calibration_rows``) to set the threshold and the p-values on scores the model has
-        not been fitted on.
+        ``fit_units(est, idx)`` fits ``est`` (scaler included) on units ``idx`` and returns their
+        in-sample scores; ``score_units(est, idx)`` scores units ``idx`` with a fitted ``est``.
         """
-        X = self._validate(X, fitting=True)
-        n = len(X)
-        n_cal = int(round(n * self.calibration_fraction))
-        rng = np.random.default_rng(self._seed())
-        if n_cal >= self.min_calibration_rows and n - n_cal >= 2:
-            perm = rng.permutation(n)
-            cal_idx, fit_idx = np.sort(perm[:n_cal]), np.sort(perm[n_cal:])
-        else:
-            cal_idx, fit_idx = None, np.arange(n)
-        X_fit = X[fit_idx] if cal_idx is not None else X
-        self.scaler_ = Scaler(self._preprocessing()).fit(X_fit)
-        Xs_fit = self._transform(X_fit)
-        self._fit(Xs_fit)
-        train_scores = np.asarray(self._score_training(Xs_fit), dtype=np.float64)
+        fit_idx, cal_idx, cross = _th.calibration_plan(
+            n, seed=self._seed(), fraction=self.calibration_fraction,
+            folds=self.calibration_folds, min_holdout=self.min_holdout,
+        )
+        train_scores = np.asarray(fit_units(self, fit_idx), dtype=np.float64)
         if cal_idx is not None:
-            cal_scores = np.asarray(self._score(self._transform(X[cal_idx])), dtype=np.float64)
+            cal_scores = np.asarray(score_units(self, cal_idx), dtype=np.float64)
             scores = np.empty(n)
             scores[fit_idx], scores[cal_idx] = train_scores, cal_scores
+            method = f"holdout:{len(cal_idx)}"
+        elif cross:
+            cal_scores = np.empty(n)
+            for tr, te in cross:
+                est = self._fold_estimator()
+                fit_units(est, tr)
+                cal_scores[te] = np.asarray(score_units(est, te), dtype=np.float64)
+            scores = train_scores
+            method = f"cross-conformal:{len(cross)}"
         else:
-            cal_scores, scores = train_scores, train_scores
-        if not np.isfinite(scores).all():
+            cal_scores = scores = train_scores
+            method = "training"
+        if not (np.isfinite(scores).all() and np.isfinite(cal_scores).all()):
             raise ValueError(
-                f"{type(self).__name__} produced non-finite scores on the training data; "
+                f"{type(self).__name__} produced non-finite scores on the training {what}; "
                 "check the input scale or the hyper-parameters (for example lower the learning rate)."
             )
         self.decision_scores_ = scores
         self.calibration_scores_ = cal_scores
+        self.calibration_ = method
         contamination = getattr(self, "contamination", None)
-        self.threshold_ = (
-            _th.by_contamination(scores, contamination)
-            if contamination is not None
-            else _th.by_fpr(cal_scores, 0.01)
-        )
-        self.threshold_rule_ = f"contamination={contamination}" if contamination is not None else "fpr=0.01"
+        if contamination is not None:
+            self.threshold_ = _th.by_contamination(scores, contamination)
+            self.threshold_rule_ = f"contamination={contamination}"
+        else:
+            self.threshold_ = _th.by_fpr(cal_scores, self.default_fpr)
+            self.threshold_rule_ = f"fpr={self.default_fpr}"
         return self
-
-    def decision_function(self, X) -> np.ndarray:
-        """Anomaly score per row (higher = more anomalous)."""
-        X = self._validate(X, fitting=False)
-        return np.asarray(self._score(self._transform(X)), dtype=np.float64)
-
-    def score_samples(self, X) -> np.ndarray:
-        """Same as :meth:`decision_function` (higher = more anomalous, unlike scikit-learn)."""
-        return self.decision_function(X)
-
-    def predict(self, X) -> np.ndarray:
-        """0 (normal) or 1 (anomaly) per row, at ``threshold_``."""
-        return (self.decision_function(X) > self.threshold_).astype(np.int64)
-
-    def fit_predict(self, X, y=None) -> np.ndarray:
-        return self.fit(X, y).predict(X)
-
-    def p_values(self, X) -> np.ndarray:
-        """Conformal p-values against the held-out calibration scores (small = anomalous)."""
-        return _th.conformal_p_values(self.calibration_scores_, self.decision_function(X))
 
     def set_threshold(
         self,
@@ -287,14 +202,6 @@ class Detector(BaseEstimator):
         self.threshold_rule_ = f"{rule}={v}"
         return self
 
-    def calibrate(self, X, y, metric: str = "f1", min_recall: float = 0.9):
-        """Set the threshold from labelled validation data (y: 1 = anomaly).
-
-        metric : "f1", "f2", "accuracy" or "precision_at_recall" (with ``min_recall``).
-        """
-        return self._threshold_from_labels(self.decision_function(X), y, metric, min_recall,
-                                           mismatch="X has {n} rows")
-
     def _threshold_from_labels(self, scores, y, metric, min_recall, mismatch):
         y = np.asarray(y)
         if len(y) != len(scores):
@@ -315,3 +222,154 @@ class Detector(BaseEstimator):
         from .persistence import count_parameters
 
         return count_parameters(self)
+
+
+class Detector(_Calibrated, BaseEstimator):
+    """Base class of all point detectors.
+
+    Parameters common to every detector (subclasses expose them in ``__init__``):
+
+    preprocessing : {"standard", "minmax", None}
+        Feature scaling fitted on the training rows.
+    contamination : float or None
+        If given, the default threshold leaves this fraction of training scores above it
+        (PyOD's rule). If None (default), the threshold is set so that a new normal row is
+        flagged with probability at most 1% (``set_threshold(fpr=0.01)`` on the calibration
+        scores).
+    random_state : int or None
+        Seed for the calibration split and the model.
+
+    Calibration: with at least 5,000 training rows, 10% are held out and scored by the final
+    model (one fit). With fewer, every row gets an out-of-fold score from one of 5 extra fits on
+    the other 80% (cross-conformal), and the final model is fitted on all rows; p-values then
+    come in steps of ``1 / (n_rows + 1)``. Below 10 rows the training scores calibrate.
+
+    Attributes
+    ----------
+    decision_scores_ : ndarray (n_samples,)
+        Scores of the training rows (the held-out rows' scores included).
+    calibration_scores_ : ndarray
+        Scores of rows the scoring model was not fitted on: the held-out rows, or every row's
+        out-of-fold score (the training scores below 10 rows).
+    calibration_ : str
+        How they were obtained: ``"holdout:<rows>"``, ``"cross-conformal:<folds>"`` or
+        ``"training"``.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str (only when fitted on a DataFrame)
+    input_shape_ : tuple
+        Shape of one sample.
+    """
+
+    #: accepted input ranks (2 = tabular, 3 = sequences, 4 = images)
+    _allow_nd: ClassVar[bool] = False
+    #: dtype handed to the hooks
+    _dtype: ClassVar[Any] = np.float64
+    #: hyper-parameters for a quick run (small epochs): used by the contract tests and smoke runs
+    _fast_params: ClassVar[dict] = {}
+    #: default for ``preprocessing`` when a subclass does not define the parameter
+    _default_preprocessing: ClassVar[str | None] = "standard"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+    # ------------------------------------------------------------------ hooks
+    def _fit(self, X: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must implement _fit")
+
+    def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must implement _score")
+
+    def _score_training(self, X: np.ndarray) -> np.ndarray:
+        """Scores of the rows the model was fitted on (KNN overrides to exclude self-matches)."""
+        return self._score(X)
+
+    # ------------------------------------------------------------- internals
+    def _validate(self, X, *, fitting: bool) -> np.ndarray:
+        if fitting:
+            arr = check_X(X, dtype=self._dtype, allow_nd=self._allow_nd, min_samples=2, what="X")
+            names = dataframe_feature_names(X)
+            if names is not None and arr.ndim == 2:
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            self.input_shape_ = tuple(int(v) for v in arr.shape[1:])
+            self.n_features_in_ = int(arr.shape[1]) if arr.ndim == 2 else int(np.prod(arr.shape[1:]))
+            self._check_input(arr)
+            return arr
+        check_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        arr = check_X(
+            X,
+            dtype=self._dtype,
+            allow_nd=self._allow_nd,
+            min_samples=1,
+            feature_names=None if names is None else [str(v) for v in names],
+            input_shape=self.input_shape_,
+            what="X",
+        )
+        return arr
+
+    def _check_input(self, X: np.ndarray) -> None:
+        """Extra checks on training input (deep detectors reject channels-last images, ...)."""
+
+    def _preprocessing(self) -> str | None:
+        return getattr(self, "preprocessing", self._default_preprocessing)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return self.scaler_.transform(X)
+
+    # ------------------------------------------------------------- public API
+    def fit(self, X, y=None):
+        """Learn normal behaviour from ``X`` (mostly normal rows); ``y`` is ignored.
+
+        The threshold and the p-values are calibrated on scores of rows the scoring model was
+        not fitted on (see :func:`genad.thresholds.calibration_plan`): with 5,000 rows or more
+        a 10% hold-out (one fit); with fewer, out-of-fold scores from 5 extra fits on 80% of
+        the rows each (cross-conformal), the final model being fitted on every row.
+        """
+        X = self._validate(X, fitting=True)
+
+        def fit_rows(est, idx):
+            X_fit = X if len(idx) == len(X) else X[idx]
+            est.scaler_ = Scaler(est._preprocessing()).fit(X_fit)
+            Xs = est._transform(X_fit)
+            est._fit(Xs)
+            return est._score_training(Xs)
+
+        def score_rows(est, idx):
+            return est._score(est._transform(X[idx]))
+
+        return self._fit_calibrated(len(X), fit_rows, score_rows, "rows")
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly score per row (higher = more anomalous)."""
+        X = self._validate(X, fitting=False)
+        return np.asarray(self._score(self._transform(X)), dtype=np.float64)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Same as :meth:`decision_function` (higher = more anomalous, unlike scikit-learn)."""
+        return self.decision_function(X)
+
+    def predict(self, X) -> np.ndarray:
+        """0 (normal) or 1 (anomaly) per row, at ``threshold_``."""
+        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        return self.fit(X, y).predict(X)
+
+    def p_values(self, X) -> np.ndarray:
+        """Conformal p-values against the held-out calibration scores (small = anomalous)."""
+        return _th.conformal_p_values(self.calibration_scores_, self.decision_function(X))
+
+    def calibrate(self, X, y, metric: str = "f1", min_recall: float = 0.9):
+        """Set the threshold from labelled validation data (y: 1 = anomaly).
+
+        metric : "f1", "f2", "accuracy" or "precision_at_recall" (with ``min_recall``).
+        """
+        return self._threshold_from_labels(self.decision_function(X), y, metric, min_recall,
+                                           mismatch="X has {n} rows")
+
