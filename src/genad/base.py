@@ -29,6 +29,9 @@ _REGISTRY: dict[str, type] = {}
 
 def registered_detectors() -> dict[str, type]:
     """Every concrete detector class, by ``module.Class`` name (used by :func:`genad.load`)."""
+    import genad
+
+    genad._import_all()
     return dict(_REGISTRY)
 
 

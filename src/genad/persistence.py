@@ -313,6 +313,8 @@ def load(path):
             config = json.loads(zf.read("config.json"))
             weights = zf.read("weights.safetensors")
             blobs = {n: zf.read(n) for n in names if n.startswith("sklearn/")}
+    except json.JSONDecodeError as exc:  # a ValueError too: say which file is damaged
+        raise ValueError(f"{where} is damaged: its config.json is not valid JSON ({exc})") from None
     except ValueError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:

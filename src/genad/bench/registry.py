@@ -44,7 +44,8 @@ def load_all() -> None:
     """Import every genad module that registers detectors."""
     import importlib
 
-    for mod in ("genad", "genad.group", "genad.bench.classic_entries"):
+    importlib.import_module("genad")._import_all()  # the public API is imported lazily
+    for mod in ("genad.group", "genad.bench.classic_entries"):
         try:
             importlib.import_module(mod)
         except ImportError:
