@@ -25,14 +25,49 @@ def _subsample(X: np.ndarray, max_samples: int | None, seed: int) -> np.ndarray:
 class PCA(Detector):
     """Reconstruction error outside the principal subspace (Shyu et al. 2003).
 
-    score(x) = || (x - mu) - V V^T (x - mu) ||^2 over standardised features, where V holds the
-    leading principal directions.
+    The score is the squared distance of a (scaled) row to the subspace of the leading
+    principal directions ``V``: ``score(x) = || (x - mu) - V V^T (x - mu) ||^2``. Higher = more
+    anomalous: the row breaks the correlations that normal rows follow.
 
     Parameters
     ----------
-    n_components : int, float in (0, 1) or None
-        Components kept; a float keeps enough to explain that share of the variance
-        (default 0.9). With constant or rank-deficient data the count is capped at the rank.
+    n_components : int, float in (0, 1) or None, default=0.9
+        Components kept; a float keeps enough to explain that share of the variance, None keeps
+        the rank. With constant or rank-deficient data the count is capped at the rank.
+    preprocessing : {"standard", "minmax", None}, default="standard"
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_kept, n_features)
+        The principal directions ``V`` (rows), leading first.
+    mean_ : ndarray of shape (n_features,)
+        Mean of the scaled training rows.
+    explained_variance_ratio_ : ndarray of shape (n_kept,)
+        Share of the variance each kept component explains.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import PCA
+    >>> rng = np.random.default_rng(0)
+    >>> t = rng.normal(size=(300, 1))
+    >>> X = np.hstack([t, 2 * t, -t]) + 0.1 * rng.normal(size=(300, 3))   # one direction
+    >>> det = PCA(random_state=0).fit(X)
+    >>> det.components_.shape
+    (1, 3)
+    >>> det.predict([[1.0, 2.0, -1.0], [1.0, -2.0, 1.0]])   # the second breaks the pattern
+    array([0, 1])
     """
 
     def __init__(self, n_components=0.9, preprocessing="standard", contamination=None, random_state=None):
@@ -69,10 +104,50 @@ class PCA(Detector):
 
 
 class OCSVM(Detector):
-    """One-class SVM (Schoelkopf et al. 2001) with an RBF kernel.
+    """One-class SVM (Schoelkopf et al. 2001), a wrapper of :class:`sklearn.svm.OneClassSVM`.
 
-    score = -(signed distance to the separating hyperplane). ``max_samples`` caps the training
-    rows (the kernel solver is quadratic in them); the default keeps fits to seconds.
+    The SVM separates the training rows from the origin in kernel feature space with maximum
+    margin. The score is minus the signed distance to that boundary: positive outside the
+    region of normal rows, higher = further out.
+
+    Parameters
+    ----------
+    kernel : {"rbf", "linear", "poly", "sigmoid"}, default="rbf"
+        Kernel of the SVM.
+    nu : float in (0, 1], default=0.1
+        Upper bound on the fraction of training rows outside the boundary (and lower bound on
+        the fraction of support vectors).
+    gamma : "scale", "auto" or float, default="scale"
+        Kernel coefficient; "scale" uses ``1 / (n_features * X.var())``.
+    max_samples : int or None, default=10000
+        Training rows kept (a seeded random subset); the kernel solver's cost grows with the
+        square of the rows, the default keeps fits to seconds. None keeps every row.
+    preprocessing : {"standard", "minmax", None}, default="standard"
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split and the subsample.
+
+    Attributes
+    ----------
+    model_ : sklearn.svm.OneClassSVM
+        The fitted SVM.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import OCSVM
+    >>> X = np.random.default_rng(0).normal(size=(300, 2))
+    >>> det = OCSVM(random_state=0).fit(X)
+    >>> det.predict([[0.0, 0.0], [5.0, 5.0]])
+    array([0, 1])
     """
 
     def __init__(self, kernel="rbf", nu=0.1, gamma="scale", max_samples=10000,
@@ -94,7 +169,54 @@ class OCSVM(Detector):
 
 
 class IsolationForest(Detector):
-    """Isolation Forest (Liu et al. 2008): short average path length = anomalous."""
+    """Isolation Forest (Liu et al. 2008), a wrapper of :class:`sklearn.ensemble.IsolationForest`.
+
+    Random trees split random features at random values until every row is alone; rows unlike
+    the rest are isolated in few splits. The score is ``2 ** (-E[path length] / c(n))`` (minus
+    scikit-learn's ``score_samples``): in (0, 1], higher = isolated sooner = more anomalous,
+    about 0.5 and below for normal rows.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Number of trees.
+    max_samples : "auto", int or float, default="auto"
+        Rows drawn to grow each tree: "auto" = ``min(256, n_rows)``, an int = that many, a float
+        = that share of the rows.
+    max_features : int or float, default=1.0
+        Features drawn for each tree (an int = that many, a float = that share).
+    n_jobs : int or None, default=None
+        Parallel jobs for fitting and scoring (-1 = every core).
+    preprocessing : {"standard", "minmax", None}, default=None
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split and the trees.
+
+    Attributes
+    ----------
+    model_ : sklearn.ensemble.IsolationForest
+        The fitted forest.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import IsolationForest
+    >>> X = np.random.default_rng(0).normal(size=(300, 4))
+    >>> det = IsolationForest(random_state=0).fit(X)
+    >>> det.predict([[0.0, 0.0, 0.0, 0.0], [6.0, 6.0, 6.0, 6.0]])
+    array([0, 1])
+    >>> p = det.p_values([[6.0, 6.0, 6.0, 6.0]])   # conformal p-value: small = anomalous
+    >>> bool(p[0] < 0.01)
+    True
+    """
 
     def __init__(self, n_estimators=100, max_samples="auto", max_features=1.0, n_jobs=None,
                  preprocessing=None, contamination=None, random_state=None):
@@ -117,13 +239,48 @@ class IsolationForest(Detector):
 
 
 class KDE(Detector):
-    """Gaussian kernel density estimate; score = -log density.
+    """Gaussian kernel density estimate, a wrapper of :class:`sklearn.neighbors.KernelDensity`.
 
-    bandwidth : float or None
-        None chooses it by 5-fold likelihood cross-validation over a log grid (on at most
-        2,000 rows).
-    max_samples : int
-        Training rows kept as kernel centres (scoring cost grows with them).
+    The density of normal data is estimated as the mean of Gaussian kernels centred on the
+    training rows; the score is minus the log density, ``-log p(x)``: higher = a less likely
+    row = more anomalous.
+
+    Parameters
+    ----------
+    bandwidth : float or None, default=None
+        Kernel width (in scaled units). None chooses it by 5-fold likelihood cross-validation
+        over a log grid around Scott's rule (on at most 2,000 rows).
+    max_samples : int or None, default=10000
+        Training rows kept as kernel centres (a seeded random subset); scoring cost grows with
+        them. None keeps every row.
+    preprocessing : {"standard", "minmax", None}, default="standard"
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split and the subsample.
+
+    Attributes
+    ----------
+    bandwidth_ : float
+        The bandwidth used.
+    model_ : sklearn.neighbors.KernelDensity
+        The fitted density.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import KDE
+    >>> X = np.random.default_rng(0).normal(size=(300, 2))
+    >>> det = KDE(random_state=0).fit(X)
+    >>> det.predict([[0.0, 0.0], [5.0, 5.0]])
+    array([0, 1])
     """
 
     def __init__(self, bandwidth=None, max_samples=10000, preprocessing="standard",
@@ -159,10 +316,53 @@ class KDE(Detector):
 
 
 class GMM(Detector):
-    """Gaussian mixture density; score = -log likelihood.
+    """Gaussian mixture density, a wrapper of :class:`sklearn.mixture.GaussianMixture`.
 
-    n_components : int or None
-        None picks 1..``max_components`` by the Bayesian information criterion.
+    Normal data are modelled as a mixture of Gaussians fitted by EM; the score is minus the log
+    likelihood, ``-log p(x)``: higher = a less likely row = more anomalous.
+
+    Parameters
+    ----------
+    n_components : int or None, default=None
+        Number of Gaussians. None picks 1..``max_components`` by the Bayesian information
+        criterion (on at most 20,000 rows).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        Covariance shape of each Gaussian.
+    max_components : int, default=10
+        Largest mixture tried when ``n_components`` is None.
+    preprocessing : {"standard", "minmax", None}, default="standard"
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split and the EM initialisation.
+
+    Attributes
+    ----------
+    n_components_ : int
+        Number of Gaussians used.
+    bic_ : dict of str to float
+        BIC of each mixture size tried (only when ``n_components`` is None).
+    model_ : sklearn.mixture.GaussianMixture
+        The fitted mixture.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import GMM
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(150, 2)), rng.normal(size=(150, 2)) + 8])   # two clusters
+    >>> det = GMM(random_state=0).fit(X)
+    >>> det.n_components_
+    2
+    >>> det.predict([[0.0, 0.0], [8.0, 8.0], [4.0, 4.0]])   # between the clusters: anomalous
+    array([0, 0, 1])
     """
 
     _fast_params = {"max_components": 3}
@@ -197,9 +397,49 @@ class GMM(Detector):
 
 
 class KNN(Detector):
-    """Distance to the k-th nearest training neighbour (Ramaswamy et al. 2000).
+    """Distance to the nearest training neighbours (Ramaswamy et al. 2000; Angiulli & Pizzuti
+    2002), on :class:`sklearn.neighbors.NearestNeighbors`.
 
-    method : "largest" (k-th distance) or "mean" (mean of the k distances).
+    The score is the Euclidean distance (in scaled units) from a row to its k-th nearest
+    training row, or the mean distance to its k nearest: higher = further from every normal
+    row = more anomalous. A training row is not counted as its own neighbour.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=5
+        k (capped at the number of training rows minus one).
+    method : {"largest", "mean"}, default="largest"
+        "largest": distance to the k-th neighbour; "mean": mean distance to the k neighbours.
+    preprocessing : {"standard", "minmax", None}, default="standard"
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split.
+    n_jobs : int or None, default=None
+        Parallel jobs for the neighbour search (-1 = every core).
+
+    Attributes
+    ----------
+    k_ : int
+        The number of neighbours used.
+    model_ : sklearn.neighbors.NearestNeighbors
+        The index of the training rows.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import KNN
+    >>> X = np.random.default_rng(0).normal(size=(300, 2))
+    >>> det = KNN().fit(X)
+    >>> det.predict([[0.0, 0.0], [5.0, 5.0]])
+    array([0, 1])
     """
 
     def __init__(self, n_neighbors=5, method="largest", preprocessing="standard",
