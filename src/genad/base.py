@@ -174,7 +174,8 @@ class _Calibrated:
     ):
         """Move the threshold without refitting; give exactly one rule.
 
-        fpr : target false-positive rate on the held-out calibration scores.
+        fpr : target false-positive rate, on the calibration scores (conformal rule, see
+              :func:`genad.thresholds.by_fpr`).
         contamination : fraction of training scores above the threshold.
         std : k in mean + k * std of the calibration scores.
         mad : k in median + k * 1.4826 * MAD of the calibration scores.
@@ -365,7 +366,8 @@ class Detector(_Calibrated, BaseEstimator):
         return self.fit(X, y).predict(X)
 
     def p_values(self, X) -> np.ndarray:
-        """Conformal p-values against the held-out calibration scores (small = anomalous)."""
+        """Conformal p-values against the calibration scores (small = anomalous), in steps of
+        ``1 / (len(calibration_scores_) + 1)``."""
         return _th.conformal_p_values(self.calibration_scores_, self.decision_function(X))
 
     def calibrate(self, X, y, metric: str = "f1", min_recall: float = 0.9):
