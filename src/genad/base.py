@@ -13,6 +13,7 @@ saving. Hyper-parameters live only in ``__init__`` (stored unchanged) so scikit-
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -136,13 +137,22 @@ class _Calibrated:
             scores[fit_idx], scores[cal_idx] = train_scores, cal_scores
             method = f"holdout:{len(cal_idx)}"
         elif cross:
-            cal_scores = np.empty(n)
-            for tr, te in cross:
-                est = self._fold_estimator()
-                fit_units(est, tr)
-                cal_scores[te] = np.asarray(score_units(est, te), dtype=np.float64)
-            scores = train_scores
+            cal_scores, scores = np.empty(n), train_scores
             method = f"cross-conformal:{len(cross)}"
+            try:
+                for tr, te in cross:
+                    est = self._fold_estimator()
+                    fit_units(est, tr)
+                    cal_scores[te] = np.asarray(score_units(est, te), dtype=np.float64)
+            except (ValueError, RuntimeError, ArithmeticError) as exc:
+                # the final model fitted, a smaller fold did not (a diverging GAN, say)
+                warnings.warn(
+                    f"{type(self).__name__}: a calibration fold failed ({exc}); the threshold and "
+                    "p-values fall back to the training scores (optimistic: expect more false "
+                    "positives than the nominal rate). Refit with other hyper-parameters.",
+                    RuntimeWarning, stacklevel=3,
+                )
+                cal_scores, method = train_scores, "training"
         else:
             cal_scores = scores = train_scores
             method = "training"
