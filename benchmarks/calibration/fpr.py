@@ -82,9 +82,21 @@ def measure(det_name: str, X_train, X_test_normal, seed: int) -> dict:
     }
 
 
+def _commit(folder: Path) -> tuple[str, str]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder,
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=folder,
+                               capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "", ""
+    return commit, dirty
+
+
 def run(args) -> dict:
     import genad
 
+    commit, dirty = _commit(Path(genad.__file__).parent)  # at the start: the code that runs
     records = []
     for seed in args.seeds:
         if args.suite == "default":
@@ -100,13 +112,6 @@ def run(args) -> dict:
                 rec["dataset"] = name
                 records.append(rec)
                 print(json.dumps(rec), flush=True)
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(genad.__file__).parent,
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=Path(genad.__file__).parent,
-                               capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit, dirty = "", ""
     try:
         from genad.bench.runner import environment, machine_line
 
