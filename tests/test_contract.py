@@ -140,7 +140,7 @@ def test_bad_inputs(cls, blobs):
     with pytest.raises(ValueError, match="not fitted|fit"):
         det.decision_function(X_test)
     det.fit(X)
-    with pytest.raises(ValueError, match="4 features, but the model was fitted on 5"):
+    with pytest.raises(ValueError, match=f"4 features, but {cls.__name__} is expecting 5 features"):
         det.decision_function(X_test[:, :4])
     with pytest.raises(ValueError, match="NaN"):
         det.decision_function(np.full((2, 5), np.nan))

@@ -62,10 +62,10 @@ VARIANTS = [
     ("VAE relu, sigmoid output, score=reconstruction n_samples=1 (FF12 code)", genad.VAE,
      dict(epochs=8, n_samples=1, **SIG)),
     ("VAE relu, linear output, score=reconstruction (n_samples=10)", genad.VAE, dict(epochs=8)),
-    ("VAE relu, linear output, score=probability", genad.VAE, dict(epochs=8, score="probability")),
-    ("VAE relu, linear output, score=elbo", genad.VAE, dict(epochs=8, score="elbo")),
-    ("VAE relu, sigmoid output, score=probability", genad.VAE, dict(epochs=8, score="probability", **SIG)),
-    ("VAE tanh, linear output, score=probability", genad.VAE, dict(epochs=8, activation="tanh", score="probability")),
+    ("VAE relu, linear output, score=probability", genad.VAE, dict(epochs=8, score_type="probability")),
+    ("VAE relu, linear output, score=elbo", genad.VAE, dict(epochs=8, score_type="elbo")),
+    ("VAE relu, sigmoid output, score=probability", genad.VAE, dict(epochs=8, score_type="probability", **SIG)),
+    ("VAE tanh, linear output, score=probability", genad.VAE, dict(epochs=8, activation="tanh", score_type="probability")),
 ]
 
 

@@ -27,7 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import genad
 import genad.detectors.adgan as adgan_module
 from genad.datasets import load
-from genad.detectors._gan import latent_search
+from genad.nn.latent_search import latent_search
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

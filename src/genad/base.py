@@ -21,9 +21,10 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 
 from . import thresholds as _th
+from ._deprecation import RenamedParameters
 from .validation import check_fitted, check_X, dataframe_feature_names
 
-__all__ = ["Detector", "Scaler", "registered_detectors"]
+__all__ = ["Detector", "Scaler", "registered_detectors", "expected_failed_checks"]
 
 _REGISTRY: dict[str, type] = {}
 
@@ -41,7 +42,8 @@ class Scaler:
 
     The feature axis is the last one for 2-D ``(n, d)`` and 3-D ``(n, t, d)`` input and the
     channel axis for 4-D ``(n, c, h, w)`` images. Constant features get scale 1, so they map to
-    0 instead of NaN.
+    0 instead of NaN. Fitted on a scipy sparse matrix it only divides by the scale (no offset,
+    like ``StandardScaler(with_mean=False)``), so sparse data stay sparse.
     """
 
     def __init__(self, kind: str | None = "standard"):
@@ -56,6 +58,8 @@ class Scaler:
         return tuple(range(ndim - 1)), (1,) * (ndim - 1) + (-1,)
 
     def fit(self, X: np.ndarray) -> "Scaler":
+        if _issparse(X):
+            return self._fit_sparse(X)
         axes, _ = self._axes(X.ndim)
         if self.kind == "standard":
             self.offset_ = X.mean(axis=axes, dtype=np.float64)
@@ -70,9 +74,27 @@ class Scaler:
         self.scale_ = scale
         return self
 
+    def _fit_sparse(self, X) -> "Scaler":
+        from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
+
+        self.offset_ = np.zeros(X.shape[1])
+        if self.kind == "standard":
+            scale = np.sqrt(mean_variance_axis(X.tocsr(), axis=0)[1]).astype(np.float64)
+        elif self.kind == "minmax":
+            lo, hi = min_max_axis(X.tocsr(), axis=0)
+            scale = np.asarray(hi, dtype=np.float64) - np.asarray(lo, dtype=np.float64)
+        else:
+            scale = np.ones(X.shape[1])
+        self.scale_ = np.where(scale > 1e-12, scale, 1.0)
+        return self
+
     def transform(self, X: np.ndarray) -> np.ndarray:
         if self.kind is None:
             return X
+        if _issparse(X):
+            if np.any(self.offset_ != 0):  # fitted on dense data: the offset needs dense input
+                return self.transform(X.toarray())
+            return X.multiply((1.0 / self.scale_).astype(X.dtype)[None, :]).tocsr()
         _, shape = self._axes(X.ndim)
         off = self.offset_.reshape(shape).astype(X.dtype)
         sc = self.scale_.reshape(shape).astype(X.dtype)
@@ -83,6 +105,24 @@ class Scaler:
             return X
         _, shape = self._axes(X.ndim)
         return X * self.scale_.reshape(shape).astype(X.dtype) + self.offset_.reshape(shape).astype(X.dtype)
+
+
+def _issparse(X) -> bool:
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
+def expected_failed_checks(estimator) -> dict[str, str]:
+    """scikit-learn estimator checks ``estimator`` is known to fail, with the reason for each.
+
+    Collected from the ``_sklearn_expected_failures`` class dictionaries along the class
+    hierarchy; pass it to ``parametrize_with_checks(expected_failed_checks=...)`` or
+    ``check_estimator(expected_failed_checks=...)``.
+    """
+    out: dict[str, str] = {}
+    for klass in reversed(type(estimator).__mro__):
+        out.update(vars(klass).get("_sklearn_expected_failures", {}))
+    return out
+
 
 
 class _Calibrated:
@@ -238,8 +278,14 @@ class _Calibrated:
         return count_parameters(self)
 
 
-class Detector(_Calibrated, BaseEstimator):
+class Detector(_Calibrated, RenamedParameters, BaseEstimator):
     """Base class of all point detectors.
+
+    scikit-learn sees every detector as an outlier detector (its ``estimator_type`` tag), with one
+    deliberate difference, PyOD's convention: ``predict`` returns 1 for an anomaly and 0 for a
+    normal row (scikit-learn's outlier detectors return -1 and 1), and ``decision_function`` /
+    ``score_samples`` are higher for more anomalous rows (scikit-learn's are lower). Use
+    ``1 - 2 * det.predict(X)`` where scikit-learn's labels are needed.
 
     Parameters common to every detector (subclasses expose them in ``__init__``):
 
@@ -284,6 +330,24 @@ class Detector(_Calibrated, BaseEstimator):
     _fast_params: ClassVar[dict] = {}
     #: default for ``preprocessing`` when a subclass does not define the parameter
     _default_preprocessing: ClassVar[str | None] = "standard"
+    #: takes scipy sparse matrices (2-D only; scaled without centring)
+    _accept_sparse: ClassVar[bool] = False
+    #: scikit-learn estimator checks failed on purpose: check name -> reason (see expected_failed_checks)
+    _sklearn_expected_failures: ClassVar[dict] = {
+        "check_outliers_train": "predict returns 1 = anomaly, 0 = normal (PyOD's convention), not -1/1; "
+        "decision_function is higher for anomalies and there is no offset_",
+        "check_outliers_fit_predict": "fit_predict returns 1 = anomaly, 0 = normal (PyOD's convention), not -1/1",
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "outlier_detector"
+        tags.input_tags.sparse = bool(self._accept_sparse)
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "threshold_")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -304,7 +368,8 @@ class Detector(_Calibrated, BaseEstimator):
     # ------------------------------------------------------------- internals
     def _validate(self, X, *, fitting: bool) -> np.ndarray:
         if fitting:
-            arr = check_X(X, dtype=self._dtype, allow_nd=self._allow_nd, min_samples=2, what="X")
+            arr = check_X(X, dtype=self._dtype, allow_nd=self._allow_nd, min_samples=2, what="X",
+                          accept_sparse=self._accept_sparse, estimator_name=type(self).__name__)
             names = dataframe_feature_names(X)
             if names is not None and arr.ndim == 2:
                 self.feature_names_in_ = np.asarray(names, dtype=object)
@@ -324,6 +389,8 @@ class Detector(_Calibrated, BaseEstimator):
             feature_names=None if names is None else [str(v) for v in names],
             input_shape=self.input_shape_,
             what="X",
+            accept_sparse=self._accept_sparse,
+            estimator_name=type(self).__name__,
         )
         return arr
 
@@ -348,7 +415,7 @@ class Detector(_Calibrated, BaseEstimator):
         X = self._validate(X, fitting=True)
 
         def fit_rows(est, idx):
-            X_fit = X if len(idx) == len(X) else X[idx]
+            X_fit = X if len(idx) == X.shape[0] else X[idx]
             est.scaler_ = Scaler(est._preprocessing()).fit(X_fit)
             Xs = est._transform(X_fit)
             est._fit(Xs)
@@ -357,7 +424,7 @@ class Detector(_Calibrated, BaseEstimator):
         def score_rows(est, idx):
             return est._score(est._transform(X[idx]))
 
-        return self._fit_calibrated(len(X), fit_rows, score_rows, "rows")
+        return self._fit_calibrated(X.shape[0], fit_rows, score_rows, "rows")
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score per row (higher = more anomalous)."""

@@ -1,4 +1,4 @@
-"""The ``genad`` command line: fit, score, datasets, bench.
+"""The ``genad`` command line: fit, score, datasets, bench, serve.
 
 Every error caused by the user's input ends the command with exit status 2 and one line on
 stderr that says what is wrong and what to do, never a traceback.
@@ -311,6 +311,46 @@ def bench(
         typer.echo(result.summary_markdown())
         if result.out_dir:
             typer.echo(f"results written to {result.out_dir}")
+
+    _run(go)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
+    port: int = typer.Option(8000, "--port", help="TCP port"),
+    models: Path = typer.Option(Path("models"), "--models", help="folder of NAME.genad model files (created if missing)"),
+    api_keys: Path = typer.Option(Path("genad-keys.json"), "--api-keys", help="file of API key hashes and roles"),
+    no_auth: bool = typer.Option(False, "--no-auth", help="no API keys (only with a loopback --host)"),
+    new_key: Optional[str] = typer.Option(None, "--new-key", help="make a key NAME, print it once, store its hash, exit"),
+    role: str = typer.Option("score", "--role", help="role of --new-key: score or admin"),
+    max_body_mb: float = typer.Option(32, "--max-body-mb", help="largest request body in MiB"),
+    max_upload_mb: float = typer.Option(512, "--max-upload-mb", help="largest model file accepted by PUT, in MiB"),
+    max_rows: int = typer.Option(100_000, "--max-rows", help="most rows per score request"),
+    rate_limit: float = typer.Option(200, "--rate-limit", help="requests per second per key (0: no limit)"),
+    burst: Optional[float] = typer.Option(None, "--burst", help="token-bucket burst (default 2 x --rate-limit)"),
+    max_concurrent: int = typer.Option(32, "--max-concurrent", help="requests in progress before fast 503s"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="scoring threads (default: CPU count)"),
+    cors: Optional[List[str]] = typer.Option(None, "--cors", help="allow browser calls from ORIGIN (repeatable)"),
+):
+    """Serve the models of a folder over HTTP: score, list, upload, delete (FastAPI + uvicorn)."""
+
+    def go():
+        try:
+            from genad import serve as S
+        except ImportError as exc:
+            raise CLIError(f"genad serve needs the web extra ({exc}); pip install 'genad[web]'") from None
+        if new_key is not None:
+            key = S.new_key(api_keys, new_key, role)
+            typer.echo(key)
+            typer.echo(f"key {new_key!r} (role {role}) stored as a SHA-256 hash in {api_keys}; "
+                       "this is the only time it is shown", err=True)
+            return
+        S.run(host, port, auth=not no_auth, echo=typer.echo, models=models,
+              api_keys=None if no_auth else api_keys, max_body_mb=max_body_mb, max_upload_mb=max_upload_mb,
+              max_rows=max_rows,
+              rate_limit=rate_limit, burst=burst, max_concurrent=max_concurrent, workers=workers,
+              cors=cors or ())
 
     _run(go)
 

@@ -11,9 +11,21 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["check_X", "check_groups", "check_fitted", "NotFittedError"]
+__all__ = ["check_X", "check_groups", "check_fitted", "NotFittedError", "NonNumericInputError", "SPARSE_REFUSED"]
 
 from sklearn.exceptions import NotFittedError
+
+
+#: the sentence every detector that cannot take sparse matrices answers them with
+SPARSE_REFUSED = "sparse input is not supported; use X.toarray()"
+
+
+class NonNumericInputError(ValueError, TypeError):
+    """Input holds a value that is not a number (a string, a dict, ...).
+
+    A ``ValueError`` like every other input error, and also a ``TypeError`` because the value's
+    type is what is wrong (what numpy raises for ``float({})``).
+    """
 
 
 def _is_dataframe(X: Any) -> bool:
@@ -33,6 +45,86 @@ def _column_label(names: Sequence[str] | None, j: int) -> str:
     return f'column "{names[j]}"' if names is not None else f"feature {j}"
 
 
+def _first_bad_value(values: np.ndarray):
+    """(row, value, reason) of the first entry of a 1-D object array that is not a number."""
+    for i, v in enumerate(values):
+        try:
+            float(v)
+        except (TypeError, ValueError) as exc:
+            return i, v, str(exc)
+    return None
+
+
+def _object_to_float(arr: np.ndarray, names: Sequence[str] | None, what: str) -> np.ndarray:
+    """Convert an object (or string) array whose entries are numbers; name the first column that is not."""
+    try:
+        return arr.astype(np.float64)
+    except (TypeError, ValueError):
+        pass
+    flat = arr.reshape(len(arr), -1) if arr.ndim >= 2 else arr.reshape(-1, 1)
+    for j in range(flat.shape[1]):
+        bad = _first_bad_value(flat[:, j])
+        if bad is not None:
+            i, v, reason = bad
+            where = _column_label(names, j) if arr.ndim == 2 else f"element {j} of each sample"
+            raise NonNumericInputError(
+                f"{what} contains non-numeric values in {where}, first at row {i}: {v!r} ({reason}). "
+                "Convert strings and categories to numbers (for example one-hot encoding) or drop "
+                "that column before fitting or scoring."
+            )
+    raise NonNumericInputError(  # pragma: no cover - astype failed but every entry converts
+        f"{what} contains non-numeric values (dtype {arr.dtype}); convert them to numbers."
+    )
+
+
+def _check_sparse(X: Any, *, dtype: Any, min_samples: int, input_shape, estimator_name, what: str):
+    """Validate a scipy sparse matrix for detectors that take one; returns CSR of ``dtype``."""
+    import scipy.sparse as sp
+
+    if X.ndim != 2:  # pragma: no cover - scipy sparse is 2-D
+        raise ValueError(f"{what} must be 2-D; got a sparse array of shape {X.shape}.")
+    if np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"Complex data not supported: {what} has dtype {X.dtype}. Pass real numbers.")
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"{what} has unsupported dtype {X.dtype}; pass numbers.")
+    _check_size(X.shape, min_samples, what)
+    _check_feature_count(X.shape[1], input_shape, estimator_name, what)
+    out = (sp.csr_array(X) if isinstance(X, getattr(sp, "sparray", ())) else sp.csr_matrix(X)).astype(dtype)
+    out.sum_duplicates()
+    if not np.isfinite(out.data).all():
+        cols = np.unique(out.indices[~np.isfinite(out.data)])
+        raise ValueError(
+            f"{what} contains NaN or infinite values in {_column_label(None, int(cols[0]))}"
+            f"{f' (and {len(cols) - 1} more column(s))' if len(cols) > 1 else ''}. Impute or drop "
+            "those rows before fitting or scoring."
+        )
+    return out
+
+
+def _check_size(shape: tuple, min_samples: int, what: str) -> None:
+    """Enough rows, and at least one feature (the phrases scikit-learn's checks look for included)."""
+    n = shape[0]
+    if n < min_samples:
+        if n == 0:
+            raise ValueError(f"{what} has 0 rows; pass at least {min_samples} sample(s).")
+        raise ValueError(
+            f"{what} has {n} row(s) (n_samples={n}); at least {min_samples} are needed to fit. "
+            "Pass more training data."
+        )
+    if len(shape) >= 2 and int(np.prod(shape[1:])) == 0:
+        raise ValueError(
+            f"{what} has 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is required; "
+            "pass at least one column."
+        )
+
+
+def _check_feature_count(d: int, input_shape, estimator_name, what: str) -> None:
+    if input_shape is not None and len(input_shape) == 1 and d != input_shape[0]:
+        expecting = (f"{estimator_name} is expecting {input_shape[0]} features as input (it was fitted on "
+                     f"{input_shape[0]} features)") if estimator_name else f"the model was fitted on {input_shape[0]} features"
+        raise ValueError(f"{what} has {d} features, but {expecting}. Pass the same columns, in the same order, as in fit.")
+
+
 def check_X(
     X: Any,
     *,
@@ -42,6 +134,8 @@ def check_X(
     feature_names: Sequence[str] | None = None,
     input_shape: Sequence[int] | None = None,
     what: str = "X",
+    accept_sparse: bool = False,
+    estimator_name: str | None = None,
 ) -> np.ndarray:
     """Validate and convert input to a finite float array.
 
@@ -60,13 +154,28 @@ def check_X(
         extra column is an error.
     input_shape : tuple, optional
         Shape of one sample seen in ``fit``; a different shape is an error.
+    accept_sparse : bool
+        Accept a scipy sparse matrix (returned as CSR); otherwise it is refused with
+        :data:`SPARSE_REFUSED`.
+    estimator_name : str, optional
+        Named in the feature-count message ("X has 3 features, but KNN is expecting 4 ...").
+
+    Object arrays and object (or categorical) DataFrame columns whose entries are numbers are
+    converted; the first entry that is not a number is reported with its column and row
+    (:class:`NonNumericInputError`).
 
     Returns
     -------
-    numpy.ndarray of ``dtype``.
+    numpy.ndarray of ``dtype`` (a CSR matrix for sparse input with ``accept_sparse``).
     """
     if X is None:
         raise ValueError(f"{what} is None; pass an array of shape (n_samples, n_features).")
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse without importing it
+        if not accept_sparse:
+            who = estimator_name or "this detector"
+            raise ValueError(f"{what} is a scipy sparse matrix and {who} takes dense arrays: {SPARSE_REFUSED}.")
+        return _check_sparse(X, dtype=dtype, min_samples=min_samples, input_shape=input_shape,
+                             estimator_name=estimator_name, what=what)
     names: list[str] | None = None
     if _is_dataframe(X):
         cols = [str(c) for c in X.columns]
@@ -87,12 +196,24 @@ def check_X(
                 )
             X = X.loc[:, list(feature_names)] if list(X.columns) != list(feature_names) else X
             cols = list(feature_names)
-        bad = [c for j, c in enumerate(cols) if not _numeric_series(X.iloc[:, j])]
+        converted = {}
+        bad = []
+        for j, c in enumerate(cols):
+            col = X.iloc[:, j]
+            if _numeric_series(col):
+                continue
+            values = _convertible_column(col)
+            if values is None:
+                bad.append(c)
+            else:
+                converted[c] = values
         if bad:
-            raise ValueError(
+            raise NonNumericInputError(
                 f"{what} has non-numeric column(s) {bad}. Encode them as numbers "
                 "(for example one-hot with pandas.get_dummies) or drop them."
             )
+        if converted:  # object columns holding numbers (pandas hands these out often)
+            X = X.assign(**converted)
         names = cols
         arr = X.to_numpy(dtype=np.float64, na_value=np.nan) if hasattr(X, "to_numpy") else np.asarray(X)
     else:
@@ -100,14 +221,13 @@ def check_X(
             arr = _to_numpy(X)
         except Exception as exc:  # ragged lists and similar
             raise ValueError(f"{what} could not be read as a numeric array ({exc}).") from None
-    if arr.dtype == object or arr.dtype.kind in "USVMm":
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"{what} contains non-numeric values (dtype {arr.dtype}). Convert strings and "
-                "categories to numbers (for example one-hot encoding) before fitting or scoring."
-            ) from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        arr = _object_to_float(arr, names, what)
+    if arr.dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {what} has dtype {arr.dtype}. Pass real numbers "
+            "(for example X.real or np.abs(X))."
+        )
     if arr.dtype.kind not in "fiub":
         raise ValueError(f"{what} has unsupported dtype {arr.dtype}; pass numbers.")
     if arr.ndim == 0:
@@ -115,7 +235,8 @@ def check_X(
     if arr.ndim == 1:
         raise ValueError(
             f"{what} is 1-D (shape {arr.shape}); detectors need a 2-D array (n_samples, n_features). "
-            "Use X.reshape(-1, 1) if it is one feature, or X.reshape(1, -1) if it is one sample."
+            "Reshape your data with X.reshape(-1, 1) if it is one feature, or X.reshape(1, -1) if "
+            "it is one sample."
         )
     if arr.ndim > 2 and not allow_nd:
         raise ValueError(
@@ -127,20 +248,10 @@ def check_X(
             f"{what} has {arr.ndim} dimensions; expected (n, d), (n, t, d) sequences or (n, c, h, w) images."
         )
     n = arr.shape[0]
-    if n < min_samples:
-        if n == 0:
-            raise ValueError(f"{what} has 0 rows; pass at least {min_samples} sample(s).")
-        raise ValueError(
-            f"{what} has {n} row(s); at least {min_samples} are needed to fit. Pass more training data."
-        )
-    if arr.ndim >= 2 and int(np.prod(arr.shape[1:])) == 0:
-        raise ValueError(f"{what} has 0 features (shape {arr.shape}); pass at least one column.")
+    _check_size(arr.shape, min_samples, what)
     if input_shape is not None and tuple(arr.shape[1:]) != tuple(input_shape):
         if len(input_shape) == 1 and arr.ndim == 2:
-            raise ValueError(
-                f"{what} has {arr.shape[1]} features, but the model was fitted on {input_shape[0]} features."
-                " Pass the same columns, in the same order, as in fit."
-            )
+            _check_feature_count(arr.shape[1], input_shape, estimator_name, what)
         raise ValueError(
             f"{what} has samples of shape {tuple(arr.shape[1:])}, but the model was fitted on samples "
             f"of shape {tuple(input_shape)}."
@@ -168,6 +279,24 @@ def _numeric_series(s: Any) -> bool:
         return bool(pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
     except Exception:  # pragma: no cover
         return False
+
+
+def _convertible_column(s: Any) -> np.ndarray | None:
+    """float64 values of an object or categorical column whose entries are numbers, else None.
+
+    Strings are not numbers here even when they read as one ("1.5"): a text column is a
+    sign of an unparsed file, and silently parsing it would hide that.
+    """
+    try:
+        values = s.to_numpy(dtype=object, na_value=np.nan)
+    except (TypeError, ValueError):  # pragma: no cover - exotic extension arrays
+        values = np.asarray(s, dtype=object)
+    if any(isinstance(v, (str, bytes)) for v in values):
+        return None
+    try:
+        return values.astype(np.float64)
+    except (TypeError, ValueError):
+        return None
 
 
 def dataframe_feature_names(X: Any) -> list[str] | None:

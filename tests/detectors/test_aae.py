@@ -42,20 +42,20 @@ def test_codes_pushed_towards_prior(fitted):
 @pytest.mark.parametrize("score", ["reconstruction", "both"])
 def test_score_modes_detect_planted(fitted, score):
     det, X, y, _ = fitted
-    det.set_params(score=score)
+    det.set_params(score_type=score)
     try:
         assert roc_auc_score(y, det.decision_function(X)) > 0.9
     finally:
-        det.set_params(score="reconstruction")
+        det.set_params(score_type="reconstruction")
 
 
 def test_score_definitions(fitted):
     det, X, _, _ = fitted
     s = {}
     for score in ("reconstruction", "latent", "both"):
-        det.set_params(score=score)
+        det.set_params(score_type=score)
         s[score] = det.decision_function(X)
-    det.set_params(score="reconstruction")
+    det.set_params(score_type="reconstruction")
     z = det.encode(X).astype(np.float64)
     lat = 0.5 * (z**2).sum(axis=1) + 0.5 * z.shape[1] * math.log(2 * math.pi)
     np.testing.assert_allclose(s["latent"], lat, rtol=1e-4)
@@ -66,29 +66,29 @@ def test_score_definitions(fitted):
 
 def test_save_load_identical_scores(tmp_path, fitted):
     det, X, _, _ = fitted
-    det.set_params(score="both")
+    det.set_params(score_type="both")
     try:
         det.save(tmp_path / "aae.genad")
         det2 = genad.load(tmp_path / "aae.genad")
         np.testing.assert_array_equal(det.decision_function(X), det2.decision_function(X))
     finally:
-        det.set_params(score="reconstruction")
+        det.set_params(score_type="reconstruction")
 
 
 def test_images_and_sequences():
     rng = np.random.default_rng(0)
     img = rng.random(size=(30, 3, 16, 16)).astype(np.float32)
-    det = AdversarialAutoEncoder(epochs=1, latent_dim=4, score="both", random_state=0).fit(img)
+    det = AdversarialAutoEncoder(epochs=1, latent_dim=4, score_type="both", random_state=0).fit(img)
     assert det.decision_function(img).shape == (30,)
     seq = rng.normal(size=(30, 10, 3)).astype(np.float32)
-    det = AdversarialAutoEncoder(epochs=1, hidden=[8], latent_dim=2, score="latent", random_state=0).fit(seq)
+    det = AdversarialAutoEncoder(epochs=1, hidden=[8], latent_dim=2, score_type="latent", random_state=0).fit(seq)
     assert np.isfinite(det.decision_function(seq)).all()
 
 
 def test_bad_score_mode():
     Xtr, _, _ = planted()
-    with pytest.raises(ValueError, match="score must be one of"):
-        AdversarialAutoEncoder(score="prior", epochs=1).fit(Xtr)
+    with pytest.raises(ValueError, match="score_type must be one of"):
+        AdversarialAutoEncoder(score_type="prior", epochs=1).fit(Xtr)
 
 
 def test_trim_keeps_training_anomalies_out():

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 import genad
 from genad import ADGAN
 from gan_testing import auc, blobs, digit_images
-from genad.detectors._gan import PerPointGenerator, _ConvTransposePerPoint, draw_seeds, latent_search
+from genad.nn.latent_search import PerPointGenerator, _ConvTransposePerPoint, draw_seeds, latent_search
 
 
 FAST = dict(ADGAN._fast_params)
@@ -87,8 +87,8 @@ def test_generator_copy_reset_per_test_point(img):
         assert torch.equal(p, q)  # the trained generator itself is never changed
 
 
-def test_manual_adam_matches_torch_adam():
-    """The hand-written, vectorised Adam gives torch.optim.Adam's latents (generator frozen)."""
+def test_search_adam_matches_torch_adam():
+    """The search's Adam over all points at once gives torch.optim.Adam's latents (generator frozen)."""
     torch.manual_seed(0)
     G = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 4))
     x = torch.randn(2, 4)
@@ -121,8 +121,8 @@ def test_freeze_generator(tab):
 @pytest.mark.parametrize("score", ["discriminator", "prior"])
 def test_ablation_scores(tab, score):
     det, Xt, _ = tab
-    s = det.set_params(score=score).decision_function(Xt)
-    det.set_params(score="reconstruction")
+    s = det.set_params(score_type=score).decision_function(Xt)
+    det.set_params(score_type="reconstruction")
     assert s.shape == (len(Xt),) and np.isfinite(s).all()
 
 
@@ -154,8 +154,8 @@ def test_channels_last_error():
 
 def test_bad_params():
     X, _, _ = blobs(n=60)
-    with pytest.raises(ValueError, match="score must be one of"):
-        ADGAN(**FAST, score="nope").fit(X)
+    with pytest.raises(ValueError, match="score_type must be one of"):
+        ADGAN(**FAST, score_type="nope").fit(X)
     with pytest.raises(ValueError, match="n_seeds must be a positive integer"):
         ADGAN(**{**FAST, "n_seeds": 0}).fit(X)
 

@@ -21,20 +21,20 @@ def fitted():
 @pytest.mark.parametrize("score", ["reconstruction", "probability", "elbo"])
 def test_score_types_detect_planted(fitted, score):
     det, X, y = fitted
-    det.set_params(score=score)
+    det.set_params(score_type=score)
     try:
         assert roc_auc_score(y, det.decision_function(X)) > 0.9
     finally:
-        det.set_params(score="reconstruction")
+        det.set_params(score_type="reconstruction")
 
 
 def test_score_relations(fitted):
     det, X, _ = fitted
     s = {}
     for score in ("reconstruction", "probability", "elbo"):
-        det.set_params(score=score)
+        det.set_params(score_type=score)
         s[score] = det.decision_function(X)
-    det.set_params(score="reconstruction")
+    det.set_params(score_type="reconstruction")
     # -ELBO = -log p(x|z) + beta * KL with the same code draws, and KL >= 0
     assert (s["elbo"] >= s["probability"] - 1e-4).all()
     assert not np.allclose(s["elbo"], s["probability"])
@@ -69,17 +69,17 @@ def test_save_load_identical_scores(tmp_path, fitted):
 def test_images_and_sequences():
     rng = np.random.default_rng(0)
     img = rng.random(size=(30, 1, 8, 8)).astype(np.float32)
-    det = VAE(epochs=1, latent_dim=4, n_samples=2, score="probability", random_state=0).fit(img)
+    det = VAE(epochs=1, latent_dim=4, n_samples=2, score_type="probability", random_state=0).fit(img)
     assert det.decision_function(img).shape == (30,)
     seq = rng.normal(size=(30, 10, 3)).astype(np.float32)
-    det = VAE(epochs=1, hidden=[8], latent_dim=2, n_samples=2, score="elbo", random_state=0).fit(seq)
+    det = VAE(epochs=1, hidden=[8], latent_dim=2, n_samples=2, score_type="elbo", random_state=0).fit(seq)
     assert np.isfinite(det.decision_function(seq)).all()
 
 
 def test_bad_score_type():
     Xtr, _, _ = planted()
-    with pytest.raises(ValueError, match="score must be one of"):
-        VAE(score="likelihood", epochs=1).fit(Xtr)
+    with pytest.raises(ValueError, match="score_type must be one of"):
+        VAE(score_type="likelihood", epochs=1).fit(Xtr)
     with pytest.raises(ValueError, match="n_samples must be at least 1"):
         VAE(n_samples=0, epochs=1).fit(Xtr)
 

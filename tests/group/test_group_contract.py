@@ -139,8 +139,8 @@ def test_bad_score_input(small_groups):
 
 
 def test_bad_hyper_parameters(small_groups):
-    with pytest.raises(ValueError, match="score must be one of"):
-        gg.GroupAAE(score="nope", epochs=1).fit(small_groups)
+    with pytest.raises(ValueError, match="score_type must be one of"):
+        gg.GroupAAE(score_type="nope", epochs=1).fit(small_groups)
     with pytest.raises(ValueError, match="agg must be one of"):
         gg.PointAggregate(agg="sum").fit(small_groups)
     with pytest.raises(ValueError, match="nu must be in"):

@@ -105,7 +105,7 @@ def test_mixture_score_detects_proportion_only_anomalies():
 def test_mixture_save_load_identical(cls, tmp_path):
     train, _ = proportion_groups(15, 0, seed=2, size=40)
     test, _ = proportion_groups(5, 3, seed=3, size=40)
-    det = cls(score="mixture", epochs=2, hidden=[16, 8], random_state=0).fit(train)
+    det = cls(score_type="mixture", epochs=2, hidden=[16, 8], random_state=0).fit(train)
     det.save(tmp_path / "m.genad")
     loaded = genad.load(tmp_path / "m.genad")
     for name in ("mix_weights_", "mix_means_", "mix_covs_", "ref_mix_props_", "ref_mix_means_", "ref_mix_covs_"):
@@ -124,5 +124,5 @@ def test_mixture_in_combine_and_bad_names():
     np.testing.assert_allclose(det.score_groups(train, score="combined"), np.mean(parts, axis=0), rtol=1e-10)
     with pytest.raises(ValueError, match=r"combine must name one or more of \(.*'mixture'"):
         gg.GroupAAE(combine=("mixture", "nope"), epochs=1).fit(train)
-    with pytest.raises(ValueError, match="score must be one of"):
-        gg.GroupVAE(score="mixtures", epochs=1).fit(train)
+    with pytest.raises(ValueError, match="score_type must be one of"):
+        gg.GroupVAE(score_type="mixtures", epochs=1).fit(train)

@@ -75,7 +75,7 @@ def test_combined_is_mean_of_robust_z_scores(fitted_aae):
         assert mad > 0
         parts.append((det.score_groups(test, score=s) - med) / mad)
     np.testing.assert_allclose(det.score_groups(test, score="combined"), np.mean(parts, axis=0), rtol=1e-10)
-    assert det.score == "combined"
+    assert det.score_type == "combined"
     np.testing.assert_allclose(det.decision_function(test), det.score_groups(test, score="combined"))
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._deprecation import take_renamed
 from ..nn import backbones as B
 from ..nn.training import Step
 from .autoencoder import _ReconstructionModel, check_trim, squared_error, trimmed_mean
@@ -37,8 +38,9 @@ class AdversarialAutoEncoder(_ReconstructionModel):
 
     Parameters
     ----------
-    score : {"reconstruction", "latent", "both"}
+    score_type : {"reconstruction", "latent", "both"}
         What the anomaly score measures (see the module docstring).
+        ``score=`` (its former name) still works, with a FutureWarning, until the next release.
     discriminator_hidden : list of int or None
         Hidden sizes of the latent discriminator (None: ``[64, 64]``, or ``[16, 16]`` for codes
         of at most 4 dimensions).
@@ -62,13 +64,14 @@ class AdversarialAutoEncoder(_ReconstructionModel):
     encoder_, decoder_, discriminator_ : torch modules
     score_stats_ : ndarray (4,)
         Mean and standard deviation of the reconstruction and latent terms on the training rows
-        (used by ``score="both"``).
+        (used by ``score_type="both"``).
     history_ : per-epoch ``reconstruction_loss``, ``discriminator_loss``, ``generator_loss``,
         ``loss`` (their sum) and ``val_loss`` (reconstruction).
     """
 
     _fast_params = {"epochs": 3, "batch_size": 64, "patience": None}
     _SCORES = ("reconstruction", "latent", "both")
+    _renamed_parameters = {"score": "score_type"}
 
     def __init__(
         self,
@@ -77,7 +80,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         activation="relu",
         output_activation=None,
         arch="auto",
-        score="reconstruction",
+        score_type="reconstruction",
         discriminator_hidden=None,
         adversarial_lr=None,
         adversarial_weight=1.0,
@@ -99,13 +102,15 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         verbose=0,
         callbacks=None,
         contamination=None,
+        *,
+        score=None,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.activation = activation
         self.output_activation = output_activation
         self.arch = arch
-        self.score = score
+        self.score_type = score_type
         self.discriminator_hidden = discriminator_hidden
         self.adversarial_lr = adversarial_lr
         self.adversarial_weight = adversarial_weight
@@ -127,11 +132,12 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
+        take_renamed(self, score=score)  # the old name of score_type, for one release
 
     # ------------------------------------------------------------ networks
     def _build_networks(self) -> None:
-        if self.score not in self._SCORES:
-            raise ValueError(f"score must be one of {self._SCORES}; got {self.score!r}.")
+        if self.score_type not in self._SCORES:
+            raise ValueError(f"score_type must be one of {self._SCORES}; got {self.score_type!r}.")
         k = self._latent_dim()
         self.encoder_, self.decoder_ = self._backbone()
         dh = self.discriminator_hidden
@@ -189,9 +195,9 @@ class AdversarialAutoEncoder(_ReconstructionModel):
 
     def _score_batch(self, x):
         t = self._terms(x)
-        if self.score == "reconstruction":
+        if self.score_type == "reconstruction":
             return t[:, 0]
-        if self.score == "latent":
+        if self.score_type == "latent":
             return t[:, 1]
         m = torch.as_tensor(self.score_stats_, dtype=t.dtype, device=t.device)
         return (t[:, 0] - m[0]) / m[1] + (t[:, 1] - m[2]) / m[3]

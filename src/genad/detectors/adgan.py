@@ -17,7 +17,7 @@ reconstruction loss over the latents (rate ``search_lr``) and the copy (rate
     score(x) = 1/n_seeds sum_j l(G_theta(z_j), x),      l(a, b) = ||a - b||_2^2
 
 The search runs for a whole chunk of test points and their seeds at once: the per-point
-parameter copies run as batched matrix products (``_gan.PerPointGenerator``; ``torch.func.vmap``
+parameter copies run as batched matrix products (``genad.nn.latent_search.PerPointGenerator``; ``torch.func.vmap``
 for convolutional generators off the CPU), and the Adam update is written out with tensor
 operations over all copies.
 """
@@ -28,15 +28,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._deprecation import take_renamed
+from ..nn.latent_search import draw_seeds, latent_search
 from ..nn.training import Step
 from ._gan import (
     Critic,
     _GANDetector,
     check_positive_int,
-    draw_seeds,
     generator_net,
     gradient_penalty,
-    latent_search,
     log_normal,
 )
 
@@ -70,10 +70,11 @@ class ADGAN(_GANDetector):
         Adam rate of the per-point generator copy (5e-5, the paper's gamma_theta).
     freeze_generator : bool
         Search the latents only (keep the trained generator fixed).
-    score : {"reconstruction", "discriminator", "prior"}
+    score_type : {"reconstruction", "discriminator", "prior"}
         ``"reconstruction"`` (the paper's score), or ablations: minus the critic's output on the
         final reconstructions, or minus the prior log-likelihood of the final latents; each
         averaged over the seeds.
+        ``score=`` (its former name) still works, with a FutureWarning, until the next release.
     out_activation : {"auto", "tanh", "sigmoid", None}
         Generator output; "auto" uses tanh when the (scaled) training data lie in [-1, 1].
     base_channels : int
@@ -103,6 +104,7 @@ class ADGAN(_GANDetector):
 
     _fast_params = {"epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}
     _SCORES = ("reconstruction", "discriminator", "prior")
+    _renamed_parameters = {"score": "score_type"}
     _OBJECTIVES = ("wgan-gp", "gan")
 
     def __init__(
@@ -117,7 +119,7 @@ class ADGAN(_GANDetector):
         search_lr=0.25,
         search_generator_lr=5e-5,
         freeze_generator=False,
-        score="reconstruction",
+        score_type="reconstruction",
         out_activation="auto",
         base_channels=32,
         epochs=50,
@@ -133,6 +135,8 @@ class ADGAN(_GANDetector):
         verbose=0,
         callbacks=None,
         contamination=None,
+        *,
+        score=None,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
@@ -144,7 +148,7 @@ class ADGAN(_GANDetector):
         self.search_lr = search_lr
         self.search_generator_lr = search_generator_lr
         self.freeze_generator = freeze_generator
-        self.score = score
+        self.score_type = score_type
         self.out_activation = out_activation
         self.base_channels = base_channels
         self.epochs = epochs
@@ -160,11 +164,12 @@ class ADGAN(_GANDetector):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
+        take_renamed(self, score=score)  # the old name of score_type, for one release
 
     # ------------------------------------------------------------ networks
     def _build_networks(self) -> None:
-        if self.score not in self._SCORES:
-            raise ValueError(f"score must be one of {self._SCORES}; got {self.score!r}.")
+        if self.score_type not in self._SCORES:
+            raise ValueError(f"score_type must be one of {self._SCORES}; got {self.score_type!r}.")
         if self.objective not in self._OBJECTIVES:
             raise ValueError(f"objective must be one of {self._OBJECTIVES}; got {self.objective!r}.")
         check_positive_int("n_critic", self.n_critic)
@@ -226,9 +231,9 @@ class ADGAN(_GANDetector):
 
     def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
         loss, z, x_hat = self._search(x)
-        if self.score == "reconstruction":
+        if self.score_type == "reconstruction":
             return loss.mean(1)
-        if self.score == "prior":
+        if self.score_type == "prior":
             return -log_normal(z).mean(1)
         with torch.no_grad():
             d = self.critic_(x_hat.reshape(-1, *x_hat.shape[2:])).reshape(loss.shape)

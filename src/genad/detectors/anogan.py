@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from ..nn.training import Step
-from ._gan import Critic, _GANDetector, check_positive_int, draw_seeds, generator_net, latent_search
+from ..nn.latent_search import draw_seeds, latent_search
+from ._gan import Critic, _GANDetector, check_positive_int, generator_net
 
 __all__ = ["AnoGAN"]
 

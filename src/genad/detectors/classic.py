@@ -16,9 +16,9 @@ __all__ = ["PCA", "OCSVM", "IsolationForest", "KDE", "GMM", "KNN"]
 
 
 def _subsample(X: np.ndarray, max_samples: int | None, seed: int) -> np.ndarray:
-    if max_samples is None or len(X) <= max_samples:
+    if max_samples is None or X.shape[0] <= max_samples:
         return X
-    idx = np.random.default_rng(seed).choice(len(X), int(max_samples), replace=False)
+    idx = np.random.default_rng(seed).choice(X.shape[0], int(max_samples), replace=False)
     return X[np.sort(idx)]
 
 
@@ -108,7 +108,7 @@ class OCSVM(Detector):
 
     The SVM separates the training rows from the origin in kernel feature space with maximum
     margin. The score is minus the signed distance to that boundary: positive outside the
-    region of normal rows, higher = further out.
+    region of normal rows, higher = further out. Takes scipy sparse matrices.
 
     Parameters
     ----------
@@ -150,6 +150,8 @@ class OCSVM(Detector):
     array([0, 1])
     """
 
+    _accept_sparse = True
+
     def __init__(self, kernel="rbf", nu=0.1, gamma="scale", max_samples=10000,
                  preprocessing="standard", contamination=None, random_state=None):
         self.kernel = kernel
@@ -174,7 +176,7 @@ class IsolationForest(Detector):
     Random trees split random features at random values until every row is alone; rows unlike
     the rest are isolated in few splits. The score is ``2 ** (-E[path length] / c(n))`` (minus
     scikit-learn's ``score_samples``): in (0, 1], higher = isolated sooner = more anomalous,
-    about 0.5 and below for normal rows.
+    about 0.5 and below for normal rows. Takes scipy sparse matrices.
 
     Parameters
     ----------
@@ -217,6 +219,8 @@ class IsolationForest(Detector):
     >>> bool(p[0] < 0.01)
     True
     """
+
+    _accept_sparse = True
 
     def __init__(self, n_estimators=100, max_samples="auto", max_features=1.0, n_jobs=None,
                  preprocessing=None, contamination=None, random_state=None):
@@ -402,7 +406,8 @@ class KNN(Detector):
 
     The score is the Euclidean distance (in scaled units) from a row to its k-th nearest
     training row, or the mean distance to its k nearest: higher = further from every normal
-    row = more anomalous. A training row is not counted as its own neighbour.
+    row = more anomalous. A training row is not counted as its own neighbour. Takes scipy sparse
+    matrices (scaled without centring: distances do not change).
 
     Parameters
     ----------
@@ -442,6 +447,8 @@ class KNN(Detector):
     array([0, 1])
     """
 
+    _accept_sparse = True
+
     def __init__(self, n_neighbors=5, method="largest", preprocessing="standard",
                  contamination=None, random_state=None, n_jobs=None):
         self.n_neighbors = n_neighbors
@@ -454,7 +461,7 @@ class KNN(Detector):
     def _fit(self, X):
         if self.method not in ("largest", "mean"):
             raise ValueError(f'method must be "largest" or "mean"; got {self.method!r}.')
-        self.k_ = int(min(self.n_neighbors, len(X) - 1))
+        self.k_ = int(min(self.n_neighbors, X.shape[0] - 1))
         if self.k_ < 1:
             raise ValueError("KNN needs at least 2 training rows.")
         self.model_ = neighbors.NearestNeighbors(n_neighbors=self.k_, n_jobs=self.n_jobs).fit(X)

@@ -39,6 +39,12 @@ class DeepDetector(Detector):
     _dtype: ClassVar[Any] = np.float32
     #: rows per scoring batch (large: scoring is memory-bound, not compute-bound)
     score_batch_size: ClassVar[int] = 65536
+    #: scikit-learn checks failed on purpose, besides Detector's (see genad.base.expected_failed_checks)
+    _sklearn_expected_failures: ClassVar[dict] = {
+        "check_methods_subset_invariance": "float32 networks: a row's score is the same in any batch up to "
+        "float32 rounding (batch-size-dependent matrix products, about 1e-7 relative) and the check asks for "
+        "rtol=1e-7; tests/test_sklearn_checks.py checks it at rtol=1e-5",
+    }
 
     # ------------------------------------------------------------- device
     def _device(self) -> torch.device:

@@ -364,7 +364,8 @@ class Seq2Seq(DeepDetector):
                 f"array of shape {X.shape}."
             )
         if X.shape[steps] < 2:
-            raise ValueError(f"Seq2Seq needs sequences of at least 2 time steps; got shape {X.shape}.")
+            rows = f" (a row of {X.shape[1]} feature(s) is a sequence of that many steps)" if X.ndim == 2 else ""
+            raise ValueError(f"Seq2Seq needs sequences of at least 2 time steps; got shape {X.shape}{rows}.")
         self._check_params()
 
     def _check_params(self) -> None:

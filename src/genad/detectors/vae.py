@@ -18,8 +18,9 @@ Scores (higher = more anomalous), each averaged over ``n_samples`` codes drawn f
   variance per point, genad learns one variance per feature, which trains more stably);
 * ``"elbo"`` -- ``-log p(x|z) + beta * KL``.
 
-Scoring draws its codes from a generator seeded with ``random_state``, so the same model gives
-the same scores every time (and after saving and loading).
+Scoring uses ``n_samples`` fixed noise vectors ``eps_1..eps_L`` drawn once from ``random_state``
+and shared by every row (``z_l = mu(x) + sigma(x) * eps_l``), so a row's score is a deterministic
+function of the row alone: the same in any batch, in any order, after saving and loading.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import math
 import torch
 from torch import nn
 
+from .._deprecation import take_renamed
 from ..nn.training import Step
 from .autoencoder import _ReconstructionModel, check_trim, squared_error, trimmed_mean
 
@@ -54,8 +56,9 @@ class VAE(_ReconstructionModel):
 
     Parameters
     ----------
-    score : {"reconstruction", "probability", "elbo"}
+    score_type : {"reconstruction", "probability", "elbo"}
         What the anomaly score measures (see the module docstring).
+        ``score=`` (its former name) still works, with a FutureWarning, until the next release.
     beta : float
         Weight of the KL term (1 = the standard VAE).
     n_samples : int
@@ -80,6 +83,7 @@ class VAE(_ReconstructionModel):
 
     _fast_params = {"epochs": 3, "batch_size": 64, "patience": None, "n_samples": 2}
     _SCORES = ("reconstruction", "probability", "elbo")
+    _renamed_parameters = {"score": "score_type"}
 
     def __init__(
         self,
@@ -88,7 +92,7 @@ class VAE(_ReconstructionModel):
         activation="relu",
         output_activation=None,
         arch="auto",
-        score="reconstruction",
+        score_type="reconstruction",
         beta=1.0,
         n_samples=10,
         dropout=0.0,
@@ -109,13 +113,15 @@ class VAE(_ReconstructionModel):
         verbose=0,
         callbacks=None,
         contamination=None,
+        *,
+        score=None,
     ):
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.activation = activation
         self.output_activation = output_activation
         self.arch = arch
-        self.score = score
+        self.score_type = score_type
         self.beta = beta
         self.n_samples = n_samples
         self.dropout = dropout
@@ -136,11 +142,12 @@ class VAE(_ReconstructionModel):
         self.verbose = verbose
         self.callbacks = callbacks
         self.contamination = contamination
+        take_renamed(self, score=score)  # the old name of score_type, for one release
 
     # ------------------------------------------------------------ networks
     def _build_networks(self) -> None:
-        if self.score not in self._SCORES:
-            raise ValueError(f"score must be one of {self._SCORES}; got {self.score!r}.")
+        if self.score_type not in self._SCORES:
+            raise ValueError(f"score_type must be one of {self._SCORES}; got {self.score_type!r}.")
         if not float(self.beta) >= 0:
             raise ValueError(f"beta must be >= 0; got {self.beta!r}.")
         if int(self.n_samples) < 1:
@@ -187,22 +194,25 @@ class VAE(_ReconstructionModel):
         return [Step("elbo", [self.encoder_, self.decoder_, self.noise_], loss)]
 
     # ------------------------------------------------------------ scoring
+    def _score_noise(self, k: int, dtype, device) -> torch.Tensor:
+        """The ``(n_samples, k)`` noise shared by every scored row (a function of the seed only)."""
+        gen = torch.Generator().manual_seed(self._seed())
+        return torch.randn((int(self.n_samples), k), generator=gen, dtype=torch.float32).to(device=device, dtype=dtype)
+
     def _score_batch(self, x):
-        gen = torch.Generator(device=x.device)
-        gen.manual_seed(self._seed())
         mu, logvar = self._posterior(x)
         std = torch.exp(0.5 * logvar)
         L = int(self.n_samples)
+        noise = self._score_noise(mu.shape[1], mu.dtype, x.device)
         total = torch.zeros(x.shape[0], device=x.device)
-        for _ in range(L):
-            eps = torch.randn(mu.shape, generator=gen, device=x.device, dtype=mu.dtype)
+        for eps in noise:
             x_mean = self.decoder_(mu + std * eps)
-            if self.score == "reconstruction":
+            if self.score_type == "reconstruction":
                 total += squared_error(x, x_mean)
             else:
                 total += self._nll(x, x_mean)
         s = total / L
-        if self.score == "elbo":
+        if self.score_type == "elbo":
             s = s + float(self.beta) * self._kl(mu, logvar)
         return s
 

@@ -6,7 +6,7 @@ reconstructions). :class:`GroupAAE` and :class:`GroupVAE` do exactly that with g
 detectors: they fit a :class:`genad.AdversarialAutoEncoder` / :class:`genad.VAE` on the (scaled)
 training points, kept as ``model_``, and score a group ``G`` from its codes
 ``Z_G = {E(x) : x in G}`` (the VAE's posterior means) and its points' reconstruction errors,
-by ``score=``:
+by ``score_type=``:
 
 * ``"paper"`` -- the paper's score: Euclidean distance from the group's mean code
   ``mean(Z_G)`` to the mean of the training groups' mean codes;
@@ -57,6 +57,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._deprecation import take_renamed
 from ..detectors.aae import AdversarialAutoEncoder
 from ..detectors.vae import VAE
 from .base import GroupDetector, group_means
@@ -181,11 +182,13 @@ class _DeepGroup(GroupDetector):
     _point_model: ClassVar[type] = AdversarialAutoEncoder
     _dtype = np.float32
 
-    def __init__(self, score="combined", n_neighbors=5, bandwidth_scale=0.25, combine=DEFAULT_COMBINE, hidden=None,
-                 latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
-                 validation_fraction=0.0, patience=None, preprocessing="standard", device="auto",
-                 contamination=None, random_state=None, verbose=0, callbacks=None):
-        self.score = score
+    _renamed_parameters: ClassVar[dict] = {"score": "score_type"}
+
+    def __init__(self, score_type="combined", n_neighbors=5, bandwidth_scale=0.25, combine=DEFAULT_COMBINE,
+                 hidden=None, latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
+                 weight_decay=0.0, validation_fraction=0.0, patience=None, preprocessing="standard", device="auto",
+                 contamination=None, random_state=None, verbose=0, callbacks=None, *, score=None):
+        self.score_type = score_type
         self.n_neighbors = n_neighbors
         self.bandwidth_scale = bandwidth_scale
         self.combine = combine
@@ -204,6 +207,7 @@ class _DeepGroup(GroupDetector):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        take_renamed(self, score=score)  # the old name of score_type, for one release
 
     _model_keys = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "validation_fraction", "patience",
                    "device", "random_state", "verbose", "callbacks")
@@ -220,7 +224,7 @@ class _DeepGroup(GroupDetector):
 
     def _check_score(self, score):
         if score not in SCORES:
-            raise ValueError(f"score must be one of {SCORES}; got {score!r}.")
+            raise ValueError(f"score_type must be one of {SCORES}; got {score!r}.")
         k = self.n_neighbors
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"n_neighbors must be a positive integer; got {k!r}.")
@@ -237,7 +241,7 @@ class _DeepGroup(GroupDetector):
 
     # ------------------------------------------------------------------ fit
     def _fit_groups(self, X, offsets):
-        self._check_score(self.score)
+        self._check_score(self.score_type)
         if not float(self.bandwidth_scale) > 0:
             raise ValueError(f"bandwidth_scale must be positive; got {self.bandwidth_scale!r}.")
         self.model_ = self._point_model(**self._point_model_params(X.shape[1])).fit(X)
@@ -394,20 +398,20 @@ class _DeepGroup(GroupDetector):
         return np.mean(parts, axis=0)
 
     def _score_groups(self, X, offsets):
-        return self._latent_scores(X, offsets, self.score)
+        return self._latent_scores(X, offsets, self.score_type)
 
     def _score_training_groups(self, X, offsets):
-        return self._latent_scores(X, offsets, self.score, training=True)
+        return self._latent_scores(X, offsets, self.score_type, training=True)
 
     # --------------------------------------------------------------- public
     def score_groups(self, X, groups=None, score=None) -> np.ndarray:
-        """Group scores under any of :data:`SCORES` (default: ``self.score``) from one fitted model.
+        """Group scores under any of :data:`SCORES` (default: ``self.score_type``) from one fitted model.
 
-        ``decision_function`` and the threshold use ``self.score``; this lets you compare the
+        ``decision_function`` and the threshold use ``self.score_type``; this lets you compare the
         scores without refitting.
         """
         pts, offsets, _ = self._input(X, groups, fitting=False)
-        return self._latent_scores(self.scaler_.transform(pts), offsets, score or self.score)
+        return self._latent_scores(self.scaler_.transform(pts), offsets, score or self.score_type)
 
     def transform(self, X, groups=None) -> np.ndarray:
         """Mean latent code of each group, ``(n_groups, latent_dim)``, in ``np.unique(groups)`` order."""
@@ -486,13 +490,13 @@ class GroupVAE(_DeepGroup):
     _fast_params: ClassVar[dict] = {"epochs": 2, "hidden": [16, 8]}
     _model_keys = _DeepGroup._model_keys + ("beta",)
 
-    def __init__(self, score="combined", n_neighbors=5, bandwidth_scale=0.25, combine=DEFAULT_COMBINE, hidden=None,
-                 latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
-                 validation_fraction=0.0, patience=None, preprocessing="standard", device="auto",
-                 contamination=None, random_state=None, verbose=0, callbacks=None, beta=1.0):
-        super().__init__(score, n_neighbors, bandwidth_scale, combine, hidden, latent_dim, epochs, batch_size, lr,
-                         optimizer, weight_decay, validation_fraction, patience, preprocessing, device,
-                         contamination, random_state, verbose, callbacks)
+    def __init__(self, score_type="combined", n_neighbors=5, bandwidth_scale=0.25, combine=DEFAULT_COMBINE,
+                 hidden=None, latent_dim=None, epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
+                 weight_decay=0.0, validation_fraction=0.0, patience=None, preprocessing="standard", device="auto",
+                 contamination=None, random_state=None, verbose=0, callbacks=None, beta=1.0, *, score=None):
+        super().__init__(score_type, n_neighbors, bandwidth_scale, combine, hidden, latent_dim, epochs, batch_size,
+                         lr, optimizer, weight_decay, validation_fraction, patience, preprocessing, device,
+                         contamination, random_state, verbose, callbacks, score=score)
         self.beta = beta
 
 

@@ -25,6 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .fast_mlp import pack_parameters, unpack_parameters
+from .optim import TensorAdam
+
 __all__ = [
     "Step",
     "Callback",
@@ -36,7 +39,6 @@ __all__ = [
     "OPTIMIZERS",
     "batched",
     "small_model_threads",
-    "FlatAdam",
 ]
 
 OPTIMIZERS = ("adam", "adamax", "adadelta", "rmsprop", "momentum", "sgd")
@@ -72,10 +74,13 @@ class Step:
         Add the shared l1/l2 ``penalty`` to this step's loss.
     grad_fn : callable(batch) -> Tensor or dict, optional
         A faster equivalent of ``loss`` that also writes the gradients of the loss into every
-        parameter's ``.grad`` itself (a hand-written backward, e.g. for plain MLP
-        autoencoders); the loop then skips autograd's ``backward`` for the loss (a penalty is
-        still differentiated by autograd and added). It must return the same loss as ``loss``
-        and leave gradients identical to ``loss(batch).backward()``.
+        parameter's ``.grad`` itself (a hand-written backward such as
+        :func:`genad.nn.fast_mlp.mlp_mse_grad_fn`); the loop then skips autograd's ``backward``
+        for the loss (a penalty is still differentiated by autograd and added). It must return
+        the same loss as ``loss`` and leave gradients identical to ``loss(batch).backward()``.
+        A lone step with a ``grad_fn`` and no penalty trains one packed parameter
+        (:func:`genad.nn.fast_mlp.pack_parameters`); with Adam, :class:`genad.nn.optim.TensorAdam`
+        updates it.
     """
 
     name: str
@@ -201,74 +206,6 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0, **kw
     raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}.")
 
 
-def _pack_parameters(params: list[torch.nn.Parameter]) -> torch.nn.Parameter | None:
-    """Make ``params`` (and their gradients) views into one flat parameter; return it, or None
-    when they differ in device or dtype."""
-    dev, dt = params[0].device, params[0].dtype
-    if any(p.device != dev or p.dtype != dt or p.is_sparse for p in params):
-        return None
-    total = sum(p.numel() for p in params)
-    flat = nn.Parameter(torch.empty(total, device=dev, dtype=dt))
-    flat.grad = torch.zeros_like(flat)
-    i = 0
-    with torch.no_grad():
-        for p in params:
-            k = p.numel()
-            flat[i : i + k].copy_(p.reshape(-1))
-            p.data = flat.data[i : i + k].view_as(p)
-            p.grad = flat.grad[i : i + k].view_as(p)
-            i += k
-    return flat
-
-
-class FlatAdam:
-    """Adam (Kingma & Ba 2015) on one flat parameter tensor, with torch.optim.Adam's update::
-
-        g <- g + weight_decay * p
-        m <- b1 m + (1 - b1) g            v <- b2 v + (1 - b2) g^2
-        p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-
-    Used by :func:`train` for packed parameters (a Step with a ``grad_fn``): six tensor ops per
-    step instead of ``torch.optim``'s per-call bookkeeping, and no first-use import of
-    ``torch._dynamo`` (about a second) that every ``torch.optim`` optimizer triggers.
-    """
-
-    def __init__(self, param: torch.Tensor, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
-        if not lr > 0:
-            raise ValueError(f"lr must be positive; got {lr!r}.")
-        self.param, self.lr, self.betas, self.eps, self.weight_decay = param, float(lr), betas, float(eps), float(weight_decay)
-        self.exp_avg = torch.zeros_like(param)
-        self.exp_avg_sq = torch.zeros_like(param)
-        self.t = 0
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        if self.param.grad is not None:
-            self.param.grad.zero_()
-
-    @torch.no_grad()
-    def step(self) -> None:
-        p, g = self.param, self.param.grad
-        if g is None:
-            return
-        b1, b2 = self.betas
-        self.t += 1
-        if self.weight_decay:
-            g = g.add(p, alpha=self.weight_decay)
-        self.exp_avg.lerp_(g, 1 - b1)
-        self.exp_avg_sq.mul_(b2).addcmul_(g, g, value=1 - b2)
-        denom = self.exp_avg_sq.sqrt().div_(math.sqrt(1 - b2**self.t)).add_(self.eps)
-        p.addcdiv_(self.exp_avg, denom, value=-self.lr / (1 - b1**self.t))
-
-
-def _unpack_parameters(params: list[torch.nn.Parameter]) -> None:
-    """Give packed parameters their own storage back (and drop the gradient views)."""
-    with torch.no_grad():
-        for p in params:
-            p.data = p.data.clone()
-            p.grad = None
-
-
 def _penalty(params, kind: str | None, weight: float) -> torch.Tensor | None:
     if kind is None or weight == 0:
         return None
@@ -392,15 +329,16 @@ def train(
             raise ValueError(f"step {st.name!r} has no trainable parameters")
         opt_params = params
         if st.grad_fn is not None and not (use_penalty and st.penalize) and len(steps) == 1:
-            # a hand-written backward writes straight into views of one flat gradient buffer,
-            # and the optimizer then updates one tensor instead of one per layer
-            flat = _pack_parameters(params)
+            # a hand-written backward writes straight into views of one flat gradient buffer
+            flat = pack_parameters(params)
             if flat is not None:
                 opt_params = [flat]
                 packed.append(params)
         opt_name = (st.optimizer or optimizer or "adam").lower()
-        if len(opt_params) == 1 and opt_params is not params and opt_name == "adam" and not st.optimizer_kwargs:
-            opt = FlatAdam(opt_params[0], lr=st.lr or lr, weight_decay=weight_decay)
+        if opt_params is not params and opt_name == "adam" and not st.optimizer_kwargs:
+            # torch's fused Adam kernel on the one packed tensor, without torch.optim's per-step
+            # bookkeeping (genad.nn.optim)
+            opt = TensorAdam(opt_params, lr=st.lr or lr, weight_decay=weight_decay)
         else:
             opt = make_optimizer(opt_name, opt_params, st.lr or lr, weight_decay, **st.optimizer_kwargs)
         key = f"{st.name}_loss" if multi else "loss"
@@ -513,7 +451,7 @@ def train(
     finally:
         threads.__exit__(None, None, None)
         for params in packed:
-            _unpack_parameters(params)
+            unpack_parameters(params)
         if bar is not None:
             bar.close()
     if best_state is not None and restore_best:

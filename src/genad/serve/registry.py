@@ -1,0 +1,204 @@
+"""The models folder as a registry: one ``NAME.genad`` file per model, loaded with :func:`genad.load`.
+
+A model's name is its file name without ``.genad``. Names are checked before they touch the file
+system (letters, digits, ``_``, ``-`` and ``.``; no leading dot, no path separator), so a request
+can never reach a file outside the folder or a hidden file.
+
+Replacing a model swaps one dictionary entry: a request that already holds the old
+:class:`ModelEntry` finishes with it, the next one gets the new version. An upload is streamed to
+a hidden temporary file in the same folder, flushed to disk, loaded (which validates it, and runs
+nothing from it) and only then renamed over the old file, so a crash or a rejected file never
+leaves a half-written model behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SUFFIX = ".genad"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_UPLOAD_PREFIX = ".upload-"
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` if it is a valid model name, else raise ValueError saying what is allowed."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name.endswith(SUFFIX):
+        raise ValueError(
+            f"invalid model name {name!r}: use 1 to 128 letters, digits, '_', '-' or '.', starting "
+            "with a letter or digit (no path separators, no hidden names, without the .genad suffix)"
+        )
+    return name
+
+
+def load_model(path: str | os.PathLike, **load_options: Any):
+    """Load one model file; the single place the service reads model files.
+
+    ``load_options`` are passed to :func:`genad.load` unchanged (for example its size limits).
+    """
+    import genad
+
+    return genad.load(path, **load_options)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One loaded version of a model. Immutable: a new upload makes a new entry."""
+
+    name: str
+    detector: Any
+    digest: str
+    size: int
+    loaded_at: float
+    path: Path = field(repr=False)
+
+    def info(self) -> dict:
+        det = self.detector
+        shape = [int(v) for v in getattr(det, "input_shape_", ())]
+        names = getattr(det, "feature_names_in_", None)
+        return {
+            "name": self.name,
+            "detector": type(det).__name__,
+            "input": {
+                "sample_shape": shape,
+                "n_features": getattr(det, "n_features_in_", None),
+                "feature_names": None if names is None else [str(v) for v in names],
+            },
+            "threshold": float(det.threshold_),
+            "threshold_rule": getattr(det, "threshold_rule_", None),
+            "digest": self.digest,
+            "size": self.size,
+            "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_at)),
+        }
+
+
+class Registry:
+    """Models of one folder, by name. Thread-safe; reads never block on a load."""
+
+    def __init__(self, folder: str | os.PathLike, load_options: dict | None = None):
+        self.folder = Path(folder)
+        self.load_options = dict(load_options or {})
+        self._models: dict[str, ModelEntry] = {}
+        self.failed: dict[str, str] = {}
+        self._write_lock = threading.Lock()
+        self.loaded = False
+
+    # ------------------------------------------------------------------ reading
+    def scan(self) -> "Registry":
+        """Create the folder if missing, remove stale partial uploads, load every model file.
+
+        A file that fails to load is recorded in :attr:`failed` (name -> reason); the rest serve.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for stale in self.folder.glob(_UPLOAD_PREFIX + "*"):
+            try:
+                stale.unlink()
+            except OSError:
+                pass
+        models, failed = {}, {}
+        for path in sorted(self.folder.glob("*" + SUFFIX)):
+            name = path.name[: -len(SUFFIX)]
+            if name.startswith("."):  # hidden files are never served
+                continue
+            try:
+                check_name(name)
+                models[name] = self._entry(name, path, path)
+            except (ValueError, OSError) as exc:
+                failed[name] = str(exc)
+        self._models, self.failed = models, failed
+        self.loaded = True
+        return self
+
+    def _entry(self, name: str, source: Path, final: Path) -> ModelEntry:
+        det = load_model(source, **self.load_options)
+        from ..base import Detector
+
+        if not isinstance(det, Detector):
+            raise ValueError(
+                f"{type(det).__name__} scores groups of points; the service scores point, sequence "
+                "and image detectors only"
+            )
+        return ModelEntry(name, det, _sha256_file(source), source.stat().st_size, time.time(), final)
+
+    def get(self, name: str) -> ModelEntry | None:
+        return self._models.get(name)
+
+    def entries(self) -> list[ModelEntry]:
+        return [self._models[k] for k in sorted(self._models)]
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    # ------------------------------------------------------------------ writing
+    def new_upload(self) -> tuple[int, Path]:
+        """An open file descriptor and the path of a fresh hidden temporary file in the folder."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_UPLOAD_PREFIX, suffix=".tmp", dir=self.folder)
+        return fd, Path(tmp)
+
+    def install(self, name: str, tmp: Path) -> tuple[ModelEntry, bool]:
+        """Load the uploaded file ``tmp``; if it loads, rename it to ``NAME.genad`` and serve it.
+
+        Returns the new entry and whether it replaced an existing model. On any error the
+        temporary file is removed, the old model stays in place and a ValueError says why.
+        """
+        check_name(name)
+        final = self.folder / (name + SUFFIX)
+        try:
+            try:
+                entry = self._entry(name, tmp, final)
+            except FileNotFoundError as exc:
+                raise ValueError(f"uploaded model file vanished before it could be loaded ({exc})") from None
+            except ValueError as exc:
+                raise ValueError(str(exc).replace(str(tmp), "the uploaded file")) from None
+            with self._write_lock:
+                os.replace(tmp, final)
+                _fsync_dir(self.folder)
+                replaced = name in self._models
+                self._models = {**self._models, name: entry}
+                self.failed.pop(name, None)
+            return entry, replaced
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def delete(self, name: str) -> bool:
+        """Remove a model (file and entry). False if there was none."""
+        check_name(name)
+        final = self.folder / (name + SUFFIX)
+        with self._write_lock:
+            had = name in self._models or final.exists()
+            if final.exists():
+                final.unlink()
+                _fsync_dir(self.folder)
+            self._models = {k: v for k, v in self._models.items() if k != name}
+            self.failed.pop(name, None)
+        return had
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
