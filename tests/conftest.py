@@ -10,15 +10,27 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 _CANDIDATES = [p / "shared" / "data" for p in REPO.parents]
-SHARED_DATA = next((p for p in _CANDIDATES if p.is_dir()), REPO.parent / "shared" / "data")
-os.environ.setdefault("GENAD_DATA", str(SHARED_DATA))
+if os.environ.get("GENAD_DATA"):  # the variable wins over the search beside the checkout
+    SHARED_DATA = Path(os.environ["GENAD_DATA"]).expanduser()
+else:
+    SHARED_DATA = next((p for p in _CANDIDATES if p.is_dir()), REPO.parent / "shared" / "data")
+    os.environ["GENAD_DATA"] = str(SHARED_DATA)
+#: with GENAD_REQUIRE_DATA=1 (continuous integration) a missing data file fails the test
+REQUIRE_DATA = os.environ.get("GENAD_REQUIRE_DATA", "") not in ("", "0")
+_DATA_SKIP = "real data"  # every skip for missing data starts with this
+
+
+def _missing(reason: str):
+    if REQUIRE_DATA:
+        pytest.fail(f"{reason} (GENAD_REQUIRE_DATA is set)", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def data_home() -> Path:
     """The shared real-data folder; tests that need it are skipped, with the reason, without it."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder not found: {SHARED_DATA} (expected at <repo>/../shared/data, repo = {REPO})")
+        _missing(f"{_DATA_SKIP} folder not found: {SHARED_DATA} (set GENAD_DATA, or put it at <repo>/../shared/data)")
     return SHARED_DATA
 
 
@@ -29,10 +41,26 @@ def need(data_home: Path):
     def _need(*relpaths: str) -> Path:
         for r in relpaths:
             if not (data_home / r).exists():
-                pytest.skip(f"shared data file missing: {data_home / r}")
+                _missing(f"{_DATA_SKIP} file missing: {data_home / r}")
         return data_home
 
     return _need
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One visible line when tests were skipped for want of the real data."""
+    reasons = []
+    for rep in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(rep, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        if reason.removeprefix("Skipped: ").startswith(_DATA_SKIP):
+            reasons.append(reason)
+    if reasons:
+        terminalreporter.write_sep(
+            "!", f"{len(reasons)} real-data tests SKIPPED: data folder {SHARED_DATA} "
+            f"({'missing' if not SHARED_DATA.is_dir() else 'incomplete'}); set GENAD_DATA to the data folder",
+            yellow=True, bold=True,
+        )
 
 
 @pytest.fixture(scope="session")

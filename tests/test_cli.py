@@ -48,9 +48,47 @@ def test_fit_then_score(tables):
     res = run("score", "--model", model, "--data", test, "--drop", "label", "--out", out)
     assert res.exit_code == 0, res.output
     df = pd.read_csv(out)
-    assert list(df.columns) == [f"f{i}" for i in range(5)] + ["score", "p_value", "label"]
-    assert df.loc[y == 1, "label"].mean() == 1.0
+    # the dropped label column stays in the output, beside the prediction (renamed: "label" is taken)
+    assert list(df.columns) == [f"f{i}" for i in range(5)] + ["label", "score", "p_value", "genad_label"]
+    np.testing.assert_array_equal(df["label"], y)
+    assert df.loc[y == 1, "genad_label"].mean() == 1.0
     assert df.loc[y == 1, "p_value"].max() < df.loc[y == 0, "p_value"].median()
+    assert "genad_label" in res.output
+    res = run("score", "--model", model, "--data", train, "--out", out)
+    assert res.exit_code == 0, res.output
+    assert list(pd.read_csv(out).columns) == [f"f{i}" for i in range(5)] + ["score", "p_value", "label"]
+
+
+def test_help_texts():
+    res = run("fit", "--help")
+    assert res.exit_code == 0
+    for name in ("IsolationForest", "AutoEncoder", "PCA", "Seq2Seq", "KNN"):
+        assert name in res.output
+
+
+def test_help_imports_no_detector():
+    """``genad --help`` stays fast: torch, scikit-learn and the detectors load only when needed."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from genad.cli import app\n"
+            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'sklearn', 'genad.base') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[1] / "src")})
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_param_type_and_extra_column_messages(tables):
+    d, train, test, _ = tables
+    model = d / "m.genad"
+    one_line_error(run("fit", "IsolationForest", "--data", train, "--out", model, "--param", "n_estimators=abc"),
+                   "n_estimators", "an integer", "'abc'")
+    one_line_error(run("fit", "PCA", "--data", train, "--out", model, "--param", "preprocessing=standard",
+                       "--param", "contamination=lots"), "contamination")
+    assert run("fit", "PCA", "--data", train, "--out", model).exit_code == 0
+    one_line_error(run("score", "--model", model, "--data", test, "--out", d / "s.csv"),
+                   "unexpected column(s) ['label']", "--drop label")
 
 
 def test_fit_bad_inputs(tables, tmp_path):
@@ -119,3 +157,18 @@ def test_bench_default_suite_one_detector(tmp_path):
         assert (out / name).is_file()
     one_line_error(run("bench", "no-such-suite", "--out", out), "no-such-suite")
     one_line_error(run("bench", "default", "--seeds", "0"), "--seeds")
+
+
+def test_broken_config_json_names_the_file(tables):
+    d, train, test, _ = tables
+    model = d / "m.genad"
+    assert run("fit", "PCA", "--data", train, "--out", model).exit_code == 0
+    broken = d / "broken.genad"
+    with zipfile.ZipFile(model) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "config.json":
+                data = data.replace(b",", b"", 1)
+            dst.writestr(item, data)
+    one_line_error(run("score", "--model", broken, "--data", test, "--drop", "label", "--out", d / "s.csv"),
+                   str(broken), "damaged")

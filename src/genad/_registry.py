@@ -31,7 +31,10 @@ def register(cls: type) -> type:
 
 
 def registered_detectors() -> dict[str, type]:
-    """Every concrete detector class, by ``module.Class`` name (used by :func:`genad.load`)."""
+    """Every concrete detector class, by ``module.Class`` name (used by :func:`genad.load`).
+
+    The public API is imported lazily, so every public detector module is imported first."""
+    importlib.import_module("genad")._import_all()
     return dict(_REGISTRY)
 
 

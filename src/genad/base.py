@@ -5,18 +5,19 @@ A subclass supplies two hooks on validated, scaled numpy arrays:
 * ``_fit(X)`` -- learn normal behaviour from training rows;
 * ``_score(X)`` -- one anomaly score per row, higher = more anomalous.
 
-:class:`Detector` does everything else the same way for all of them: input checks, a held-out
-calibration split of the training data, feature scaling, thresholds, conformal p-values and
+:class:`Detector` does everything else the same way for all of them: input checks, calibration
+scores from rows the scoring model was not fitted on, feature scaling, thresholds, conformal p-values and
 saving. Hyper-parameters live only in ``__init__`` (stored unchanged) so scikit-learn's
 ``clone``, ``Pipeline`` and ``GridSearchCV`` work.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 
 from . import thresholds as _th
@@ -41,7 +42,161 @@ def expected_failed_checks(estimator) -> dict[str, str]:
     return out
 
 
-class Detector(RenamedParameters, BaseEstimator):
+
+class _Calibrated:
+    """Seeding, calibration and thresholds shared by point (:class:`Detector`) and group
+    (:class:`genad.group.GroupDetector`) detectors: both fit on *units* (rows or groups)."""
+
+    #: fraction of training units held out to calibrate, when that gives ``min_holdout`` units
+    calibration_fraction: ClassVar[float] = 0.1
+    #: fewest held-out units for a single hold-out; below it, cross-conformal calibration
+    min_holdout: ClassVar[int] = 500
+    #: extra fits for cross-conformal calibration (each on (K-1)/K of the units)
+    calibration_folds: ClassVar[int] = 5
+    #: default false-positive rate of ``threshold_`` (without ``contamination``)
+    default_fpr: ClassVar[float] = 0.01
+
+    def _seed(self) -> int:
+        rs = getattr(self, "random_state", None)
+        if rs is None:
+            return 0
+        if isinstance(rs, (int, np.integer)):
+            return int(rs)
+        return int(check_random_state(rs).randint(0, 2**31 - 1))
+
+    #: fitted attributes describing the input, set before the model is fitted (fold copies share them)
+    _input_schema: ClassVar[tuple[str, ...]] = ("input_shape_", "n_features_in_", "feature_names_in_")
+
+    def _fold_estimator(self):
+        """A fresh copy with the same hyper-parameters and input schema, quiet (no progress bars,
+        no callbacks), for one cross-conformal fold."""
+        est = clone(self)
+        params = est.get_params(deep=False)
+        est.set_params(**{k: v for k, v in (("verbose", 0), ("callbacks", None)) if k in params})
+        for name in self._input_schema:
+            if hasattr(self, name):
+                setattr(est, name, getattr(self, name))
+        return est
+
+    def _fit_calibrated(self, n: int, fit_units, score_units, what: str):
+        """Fit the final model and set the calibration scores and the default threshold.
+
+        ``fit_units(est, idx)`` fits ``est`` (scaler included) on units ``idx`` and returns their
+        in-sample scores; ``score_units(est, idx)`` scores units ``idx`` with a fitted ``est``.
+        """
+        fit_idx, cal_idx, cross = _th.calibration_plan(
+            n, seed=self._seed(), fraction=self.calibration_fraction,
+            folds=self.calibration_folds, min_holdout=self.min_holdout,
+        )
+        train_scores = np.asarray(fit_units(self, fit_idx), dtype=np.float64)
+        if cal_idx is not None:
+            cal_scores = np.asarray(score_units(self, cal_idx), dtype=np.float64)
+            scores = np.empty(n)
+            scores[fit_idx], scores[cal_idx] = train_scores, cal_scores
+            method = f"holdout:{len(cal_idx)}"
+        elif cross:
+            cal_scores, scores = np.empty(n), train_scores
+            method = f"cross-conformal:{len(cross)}"
+            try:
+                for tr, te in cross:
+                    est = self._fold_estimator()
+                    fit_units(est, tr)
+                    cal_scores[te] = np.asarray(score_units(est, te), dtype=np.float64)
+            except (ValueError, RuntimeError, ArithmeticError) as exc:
+                # the final model fitted, a smaller fold did not (a diverging GAN, say)
+                warnings.warn(
+                    f"{type(self).__name__}: a calibration fold failed ({exc}); the threshold and "
+                    "p-values fall back to the training scores (optimistic: expect more false "
+                    "positives than the nominal rate). Refit with other hyper-parameters.",
+                    RuntimeWarning, stacklevel=3,
+                )
+                cal_scores, method = train_scores, "training"
+        else:
+            cal_scores = scores = train_scores
+            method = "training"
+        if not (np.isfinite(scores).all() and np.isfinite(cal_scores).all()):
+            raise ValueError(
+                f"{type(self).__name__} produced non-finite scores on the training {what}; "
+                "check the input scale or the hyper-parameters (for example lower the learning rate)."
+            )
+        self.decision_scores_ = scores
+        self.calibration_scores_ = cal_scores
+        self.calibration_ = method
+        contamination = getattr(self, "contamination", None)
+        if contamination is not None:
+            self.threshold_ = _th.by_contamination(scores, contamination)
+            self.threshold_rule_ = f"contamination={contamination}"
+        else:
+            self.threshold_ = _th.by_fpr(cal_scores, self.default_fpr)
+            self.threshold_rule_ = f"fpr={self.default_fpr}"
+        return self
+
+    def set_threshold(
+        self,
+        *,
+        fpr: float | None = None,
+        contamination: float | None = None,
+        std: float | None = None,
+        mad: float | None = None,
+        value: float | None = None,
+    ):
+        """Move the threshold without refitting; give exactly one rule.
+
+        fpr : target false-positive rate, on the calibration scores (conformal rule, see
+              :func:`genad.thresholds.by_fpr`).
+        contamination : fraction of training scores above the threshold.
+        std : k in mean + k * std of the calibration scores.
+        mad : k in median + k * 1.4826 * MAD of the calibration scores.
+        value : an explicit threshold.
+        """
+        check_fitted(self)
+        rules = {"fpr": fpr, "contamination": contamination, "std": std, "mad": mad, "value": value}
+        given = {k: v for k, v in rules.items() if v is not None}
+        if len(given) != 1:
+            raise ValueError(
+                "set_threshold takes exactly one of fpr=, contamination=, std=, mad=, value=; "
+                f"got {sorted(given) or 'none'}."
+            )
+        (rule, v), = given.items()
+        if rule == "fpr":
+            t = _th.by_fpr(self.calibration_scores_, v)
+        elif rule == "contamination":
+            t = _th.by_contamination(self.decision_scores_, v)
+        elif rule == "std":
+            t = _th.by_std(self.calibration_scores_, v)
+        elif rule == "mad":
+            t = _th.by_mad(self.calibration_scores_, v)
+        else:
+            t = float(v)
+            if not np.isfinite(t):
+                raise ValueError("value must be a finite number.")
+        self.threshold_ = float(t)
+        self.threshold_rule_ = f"{rule}={v}"
+        return self
+
+    def _threshold_from_labels(self, scores, y, metric, min_recall, mismatch):
+        y = np.asarray(y)
+        if len(y) != len(scores):
+            raise ValueError(f"y has {len(y)} labels but " + mismatch.format(n=len(scores)) + ".")
+        self.threshold_ = _th.from_labels(y, scores, metric=metric, min_recall=min_recall)
+        self.threshold_rule_ = f"labels:{metric}"
+        return self
+
+    def save(self, path) -> None:
+        """Write the fitted detector to ``path`` (zip: config.json + weights.safetensors)."""
+        from .persistence import save
+
+        save(self, path)
+
+    # --------------------------------------------------------- introspection
+    def n_parameters(self) -> int:
+        """Number of learned parameters (network weights, or stored model arrays)."""
+        from .persistence import count_parameters
+
+        return count_parameters(self)
+
+
+class Detector(_Calibrated, RenamedParameters, BaseEstimator):
     """Base class of all point detectors.
 
     scikit-learn sees every detector as an outlier detector (its ``estimator_type`` tag), with one
@@ -56,17 +211,27 @@ class Detector(RenamedParameters, BaseEstimator):
         Feature scaling fitted on the training rows.
     contamination : float or None
         If given, the default threshold leaves this fraction of training scores above it
-        (PyOD's rule). If None (default), the threshold is set so that 1% of held-out normal
-        calibration rows are flagged (``set_threshold(fpr=0.01)``).
+        (PyOD's rule). If None (default), the threshold is set so that a new normal row is
+        flagged with probability at most 1% (``set_threshold(fpr=0.01)`` on the calibration
+        scores).
     random_state : int or None
         Seed for the calibration split and the model.
+
+    Calibration: with at least 5,000 training rows, 10% are held out and scored by the final
+    model (one fit). With fewer, every row gets an out-of-fold score from one of 5 extra fits on
+    the other 80% (cross-conformal), and the final model is fitted on all rows; p-values then
+    come in steps of ``1 / (n_rows + 1)``. Below 10 rows the training scores calibrate.
 
     Attributes
     ----------
     decision_scores_ : ndarray (n_samples,)
-        Scores of the training rows.
+        Scores of the training rows (the held-out rows' scores included).
     calibration_scores_ : ndarray
-        Scores of the held-out calibration rows (training scores if too few rows to hold out).
+        Scores of rows the scoring model was not fitted on: the held-out rows, or every row's
+        out-of-fold score (the training scores below 10 rows).
+    calibration_ : str
+        How they were obtained: ``"holdout:<rows>"``, ``"cross-conformal:<folds>"`` or
+        ``"training"``.
     threshold_ : float
         Rows with ``decision_function(X) > threshold_`` are predicted anomalous.
     n_features_in_ : int
@@ -75,10 +240,6 @@ class Detector(RenamedParameters, BaseEstimator):
         Shape of one sample.
     """
 
-    #: fraction of training rows held out to calibrate the threshold and the p-values
-    calibration_fraction: ClassVar[float] = 0.1
-    #: fewest calibration rows worth holding out; below this the training scores are used
-    min_calibration_rows: ClassVar[int] = 10
     #: accepted input ranks (2 = tabular, 3 = sequences, 4 = images)
     _allow_nd: ClassVar[bool] = False
     #: dtype handed to the hooks
@@ -122,14 +283,6 @@ class Detector(RenamedParameters, BaseEstimator):
         return self._score(X)
 
     # ------------------------------------------------------------- internals
-    def _seed(self) -> int:
-        rs = getattr(self, "random_state", None)
-        if rs is None:
-            return 0
-        if isinstance(rs, (int, np.integer)):
-            return int(rs)
-        return int(check_random_state(rs).randint(0, 2**31 - 1))
-
     def _validate(self, X, *, fitting: bool) -> np.ndarray:
         if fitting:
             arr = check_X(X, dtype=self._dtype, allow_nd=self._allow_nd, min_samples=2, what="X",
@@ -171,45 +324,24 @@ class Detector(RenamedParameters, BaseEstimator):
     def fit(self, X, y=None):
         """Learn normal behaviour from ``X`` (mostly normal rows); ``y`` is ignored.
 
-        A ``calibration_fraction`` of the rows is held out (when at least
-        ``min_calibration_rows``) to set the threshold and the p-values on scores the model has
-        not been fitted on.
+        The threshold and the p-values are calibrated on scores of rows the scoring model was
+        not fitted on (see :func:`genad.thresholds.calibration_plan`): with 5,000 rows or more
+        a 10% hold-out (one fit); with fewer, out-of-fold scores from 5 extra fits on 80% of
+        the rows each (cross-conformal), the final model being fitted on every row.
         """
         X = self._validate(X, fitting=True)
-        n = X.shape[0]
-        n_cal = int(round(n * self.calibration_fraction))
-        rng = np.random.default_rng(self._seed())
-        if n_cal >= self.min_calibration_rows and n - n_cal >= 2:
-            perm = rng.permutation(n)
-            cal_idx, fit_idx = np.sort(perm[:n_cal]), np.sort(perm[n_cal:])
-        else:
-            cal_idx, fit_idx = None, np.arange(n)
-        X_fit = X[fit_idx] if cal_idx is not None else X
-        self.scaler_ = Scaler(self._preprocessing()).fit(X_fit)
-        Xs_fit = self._transform(X_fit)
-        self._fit(Xs_fit)
-        train_scores = np.asarray(self._score_training(Xs_fit), dtype=np.float64)
-        if cal_idx is not None:
-            cal_scores = np.asarray(self._score(self._transform(X[cal_idx])), dtype=np.float64)
-            scores = np.empty(n)
-            scores[fit_idx], scores[cal_idx] = train_scores, cal_scores
-        else:
-            cal_scores, scores = train_scores, train_scores
-        if not np.isfinite(scores).all():
-            raise ValueError(
-                f"{type(self).__name__} produced non-finite scores on the training data; "
-                "check the input scale or the hyper-parameters (for example lower the learning rate)."
-            )
-        self.decision_scores_ = scores
-        self.calibration_scores_ = cal_scores
-        contamination = getattr(self, "contamination", None)
-        self.threshold_ = (
-            _th.by_contamination(scores, contamination)
-            if contamination is not None
-            else _th.by_fpr(cal_scores, 0.01)
-        )
-        self.threshold_rule_ = f"contamination={contamination}" if contamination is not None else "fpr=0.01"
-        return self
+
+        def fit_rows(est, idx):
+            X_fit = X if len(idx) == X.shape[0] else X[idx]
+            est.scaler_ = Scaler(est._preprocessing()).fit(X_fit)
+            Xs = est._transform(X_fit)
+            est._fit(Xs)
+            return est._score_training(Xs)
+
+        def score_rows(est, idx):
+            return est._score(est._transform(X[idx]))
+
+        return self._fit_calibrated(X.shape[0], fit_rows, score_rows, "rows")
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score per row (higher = more anomalous)."""
@@ -228,50 +360,9 @@ class Detector(RenamedParameters, BaseEstimator):
         return self.fit(X, y).predict(X)
 
     def p_values(self, X) -> np.ndarray:
-        """Conformal p-values against the held-out calibration scores (small = anomalous)."""
+        """Conformal p-values against the calibration scores (small = anomalous), in steps of
+        ``1 / (len(calibration_scores_) + 1)``."""
         return _th.conformal_p_values(self.calibration_scores_, self.decision_function(X))
-
-    def set_threshold(
-        self,
-        *,
-        fpr: float | None = None,
-        contamination: float | None = None,
-        std: float | None = None,
-        mad: float | None = None,
-        value: float | None = None,
-    ):
-        """Move the threshold without refitting; give exactly one rule.
-
-        fpr : target false-positive rate on the held-out calibration scores.
-        contamination : fraction of training scores above the threshold.
-        std : k in mean + k * std of the calibration scores.
-        mad : k in median + k * 1.4826 * MAD of the calibration scores.
-        value : an explicit threshold.
-        """
-        check_fitted(self)
-        rules = {"fpr": fpr, "contamination": contamination, "std": std, "mad": mad, "value": value}
-        given = {k: v for k, v in rules.items() if v is not None}
-        if len(given) != 1:
-            raise ValueError(
-                "set_threshold takes exactly one of fpr=, contamination=, std=, mad=, value=; "
-                f"got {sorted(given) or 'none'}."
-            )
-        (rule, v), = given.items()
-        if rule == "fpr":
-            t = _th.by_fpr(self.calibration_scores_, v)
-        elif rule == "contamination":
-            t = _th.by_contamination(self.decision_scores_, v)
-        elif rule == "std":
-            t = _th.by_std(self.calibration_scores_, v)
-        elif rule == "mad":
-            t = _th.by_mad(self.calibration_scores_, v)
-        else:
-            t = float(v)
-            if not np.isfinite(t):
-                raise ValueError("value must be a finite number.")
-        self.threshold_ = float(t)
-        self.threshold_rule_ = f"{rule}={v}"
-        return self
 
     def calibrate(self, X, y, metric: str = "f1", min_recall: float = 0.9):
         """Set the threshold from labelled validation data (y: 1 = anomaly).
@@ -281,23 +372,3 @@ class Detector(RenamedParameters, BaseEstimator):
         return self._threshold_from_labels(self.decision_function(X), y, metric, min_recall,
                                            mismatch="X has {n} rows")
 
-    def _threshold_from_labels(self, scores, y, metric, min_recall, mismatch):
-        y = np.asarray(y)
-        if len(y) != len(scores):
-            raise ValueError(f"y has {len(y)} labels but " + mismatch.format(n=len(scores)) + ".")
-        self.threshold_ = _th.from_labels(y, scores, metric=metric, min_recall=min_recall)
-        self.threshold_rule_ = f"labels:{metric}"
-        return self
-
-    def save(self, path) -> None:
-        """Write the fitted detector to ``path`` (zip: config.json + weights.safetensors)."""
-        from .persistence import save
-
-        save(self, path)
-
-    # --------------------------------------------------------- introspection
-    def n_parameters(self) -> int:
-        """Number of learned parameters (network weights, or stored model arrays)."""
-        from .persistence import count_parameters
-
-        return count_parameters(self)

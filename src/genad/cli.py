@@ -69,6 +69,28 @@ def _parse_value(text: str):
         return text
 
 
+def _detector_names() -> list[str]:
+    """Names of the public detectors, without importing them (for the help text)."""
+    import genad
+
+    return [n for n, mod in genad._EXPORTS.items() if mod.startswith(".detectors.")]
+
+
+_KINDS = {bool: "true or false", int: "an integer", float: "a number"}
+
+
+def check_param_types(cls, params: dict) -> None:
+    """A text value for a parameter whose default is a number or a flag is a typo: say so."""
+    defaults = cls().get_params(deep=False)
+    for k, v in params.items():
+        kind = type(defaults.get(k))
+        if kind in _KINDS and isinstance(v, str):
+            raise CLIError(
+                f"--param {k}={v}: {cls.__name__} expects {_KINDS[kind]} for {k} "
+                f"(default {defaults[k]!r}), got the text {v!r}"
+            )
+
+
 def parse_params(items: list[str] | None) -> dict:
     params = {}
     for item in items or []:
@@ -103,16 +125,36 @@ def read_table(path: Path, drop: list[str] | None = None):
         raise CLIError(f"data file {path} is empty") from None
     except Exception as exc:
         raise CLIError(f"cannot read {path}: {type(exc).__name__}: {exc}") from None
-    if drop:
-        missing = [c for c in drop if c not in df.columns]
-        if missing:
-            raise CLIError(f"--drop names column(s) {missing} that {path} does not have")
-        df = df.drop(columns=list(drop))
+    df = drop_columns(df, drop, path)
     if df.shape[0] == 0:
         raise CLIError(f"data file {path} has a header but no rows")
     if df.shape[1] == 0:
         raise CLIError(f"data file {path} has no columns left to use")
     return df
+
+
+def drop_columns(df, drop: list[str] | None, path: Path):
+    """``df`` without the ``--drop`` columns (each must exist)."""
+    if not drop:
+        return df
+    missing = [c for c in drop if c not in df.columns]
+    if missing:
+        raise CLIError(f"--drop names column(s) {missing} that {path} does not have")
+    return df.drop(columns=list(drop))
+
+
+def check_columns(det, df, path: Path) -> None:
+    """Columns the model was not fitted on (and none missing): suggest ``--drop``."""
+    names = getattr(det, "feature_names_in_", None)
+    if names is None:
+        return
+    names = {str(v) for v in names}
+    extra = [str(c) for c in df.columns if str(c) not in names]
+    if extra and names <= {str(c) for c in df.columns}:
+        raise CLIError(
+            f"{path} has unexpected column(s) {extra} that the model was not fitted on; "
+            f"leave them out of the model input with {' '.join(f'--drop {c}' for c in extra)}"
+        )
 
 
 def write_table(df, path: Path) -> None:
@@ -148,13 +190,14 @@ def build_detector(name: str, params: dict):
     unknown = sorted(set(params) - valid)
     if unknown:
         raise CLIError(f"unknown parameter(s) {unknown} for {cls.__name__}; valid: {', '.join(sorted(valid))}")
+    check_param_types(cls, params)
     return cls(**params)
 
 
 # --------------------------------------------------------------------------- commands
 @app.command()
 def fit(
-    model: str = typer.Argument(..., help="detector class, e.g. IsolationForest, AutoEncoder"),
+    model: str = typer.Argument(..., help="detector class, one of: " + ", ".join(_detector_names())),
     data: Path = typer.Option(..., "--data", help="training data: CSV or Parquet, numeric columns"),
     out: Path = typer.Option(..., "--out", help="model file to write, e.g. model.genad"),
     param: Optional[List[str]] = typer.Option(None, "--param", help="hyper-parameter name=value (repeatable)"),
@@ -163,10 +206,19 @@ def fit(
     """Fit a detector on a table of (mostly) normal rows and save it."""
 
     def go():
-        det = build_detector(model, parse_params(param))
+        params = parse_params(param)
+        det = build_detector(model, params)
         df = read_table(data, drop)
         t0 = time.perf_counter()
-        det.fit(df)
+        try:
+            det.fit(df)
+        except (ValueError, TypeError) as exc:
+            # a text value the detector could not use: name the parameter it came from
+            culprit = [k for k, v in params.items() if isinstance(v, str) and v in str(exc)]
+            if culprit:
+                k = culprit[0]
+                raise CLIError(f"--param {k}={params[k]}: invalid value for {type(det).__name__}'s {k} ({exc})") from None
+            raise
         secs = time.perf_counter() - t0
         det.save(out)
         typer.echo(
@@ -181,8 +233,12 @@ def fit(
 def score(
     model: Path = typer.Option(..., "--model", help="model file written by genad fit"),
     data: Path = typer.Option(..., "--data", help="rows to score: CSV or Parquet with the training columns"),
-    out: Path = typer.Option(..., "--out", help="output CSV or Parquet: input columns + score, p_value, label"),
-    drop: Optional[List[str]] = typer.Option(None, "--drop", help="column to ignore (repeatable)"),
+    out: Path = typer.Option(
+        ..., "--out", help="output CSV or Parquet: input columns + score, p_value, label (genad_label, ... if taken)"
+    ),
+    drop: Optional[List[str]] = typer.Option(
+        None, "--drop", help="column left out of the model input but kept in the output, e.g. a label (repeatable)"
+    ),
 ):
     """Score rows with a saved model: anomaly score, conformal p-value, 0/1 label."""
 
@@ -190,14 +246,24 @@ def score(
         import genad
 
         det = genad.load(model)
-        df = read_table(data, drop)
+        full = read_table(data)
+        df = drop_columns(full, drop, data)
+        if df.shape[1] == 0:
+            raise CLIError(f"data file {data} has no columns left to use")
+        check_columns(det, df, data)
         scores = det.decision_function(df)
-        res = df.copy()
-        res["score"] = scores
-        res["p_value"] = det.p_values(df)
-        res["label"] = (scores > det.threshold_).astype(int)
+        res = full.copy()
+        # an input column of the same name (a dropped "label", say) is kept: ours get a prefix
+        col = {c: f"genad_{c}" if c in res.columns else c for c in ("score", "p_value", "label")}
+        res[col["score"]] = scores
+        res[col["p_value"]] = det.p_values(df)
+        res[col["label"]] = (scores > det.threshold_).astype(int)
         write_table(res, out)
-        typer.echo(f"scored {len(res)} rows: {int(res['label'].sum())} flagged as anomalies; wrote {out}")
+        renamed = [v for k, v in col.items() if k != v]
+        typer.echo(
+            f"scored {len(res)} rows: {int(res[col['label']].sum())} flagged as anomalies; wrote {out}"
+            + (f" (columns {', '.join(renamed)}: the input has columns of those names)" if renamed else "")
+        )
 
     _run(go)
 

@@ -2,22 +2,26 @@
 
 Convention: a point is flagged anomalous when its score is strictly greater than the threshold.
 
-* :func:`by_fpr` -- the default. Pick the threshold on *held-out normal* scores (the calibration
-  split that :meth:`genad.base.Detector.fit` keeps aside) so that about ``fpr`` of normal points
-  exceed it.
+* :func:`by_fpr` -- the default. Pick the threshold on *calibration* scores (normal rows scored
+  by a model that was not fitted on them, see :func:`calibration_plan`) so that a new normal
+  point exceeds it with probability at most ``fpr`` (the conformal finite-sample rule).
 * :func:`by_contamination` -- assume a fraction of the training data is anomalous (PyOD's rule).
 * :func:`by_std` / :func:`by_mad` -- mean + k std, or median + k scaled MAD, of reference scores.
 * :func:`from_labels` -- the threshold that maximises F1, F2, accuracy, or precision at a required
   recall on labelled validation data.
 * :func:`conformal_p_values` -- ``p(s) = (1 + #{calibration scores >= s}) / (n + 1)``, valid
   p-values for exchangeable normal data (Vovk et al.; Laxhammar & Falkman).
+* :func:`calibration_plan` -- where the calibration scores come from: a single held-out split
+  when the training set is large, out-of-fold scores of K extra fits (cross-conformal) when it is
+  small.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["by_fpr", "by_contamination", "by_std", "by_mad", "from_labels", "conformal_p_values", "METRICS"]
+__all__ = ["by_fpr", "by_contamination", "by_std", "by_mad", "from_labels", "conformal_p_values",
+           "calibration_plan", "METRICS"]
 
 
 def _scores(s, what="scores") -> np.ndarray:
@@ -37,11 +41,21 @@ def _fraction(value, name) -> float:
 
 
 def by_fpr(calibration_scores, fpr: float = 0.01) -> float:
-    """Smallest threshold with at most ``fpr`` of the calibration scores above it."""
+    """Threshold that a new normal score exceeds with probability at most ``fpr``.
+
+    With ``n`` calibration scores exchangeable with new normal ones, a new score is above the
+    ``j``-th smallest with probability ``(n + 1 - j) / (n + 1)``; the threshold is the smallest
+    order statistic with ``j >= (1 - fpr) * (n + 1)``, so ``k = floor(fpr * (n + 1)) - 1``
+    calibration scores lie above it and the expected false-positive rate is ``(k + 1) / (n + 1)``
+    (at most ``fpr``). It flags exactly the scores whose :func:`conformal_p_values` are at most
+    ``fpr`` (ties aside). When ``fpr < 1 / (n + 1)`` no calibration score can be left out and the
+    maximum is returned: the rate is then ``1 / (n + 1)``, more calibration rows are needed.
+    """
     s = np.sort(_scores(calibration_scores, "calibration_scores"))
     fpr = _fraction(fpr, "fpr")
     n = len(s)
-    k = int(np.floor(fpr * n))  # number of calibration points allowed above the threshold
+    # calibration points allowed above the threshold (small epsilon: fpr*(n+1) may be an integer)
+    k = int(np.floor(fpr * (n + 1) + 1e-9)) - 1
     if k <= 0:
         return float(s[-1])
     return float(s[n - k - 1])
@@ -137,3 +151,33 @@ def conformal_p_values(calibration_scores, scores) -> np.ndarray:
     s = np.asarray(scores, dtype=np.float64).ravel()
     n_ge = len(cal) - np.searchsorted(cal, s, side="left")
     return (1.0 + n_ge) / (len(cal) + 1.0)
+
+
+def calibration_plan(n: int, *, seed: int, fraction: float = 0.1, folds: int = 5, min_holdout: int = 500):
+    """Which training units (rows or groups) calibrate the threshold and the p-values.
+
+    Returns ``(fit_idx, cal_idx, cross)``: the final model is fitted on ``fit_idx``;
+
+    * hold-out (``round(fraction * n) >= min_holdout``): ``cal_idx`` are held out and scored by
+      the final model, ``cross`` is empty. One fit; p-values in steps of ``1 / (len(cal_idx) + 1)``.
+    * cross-conformal (smaller ``n``, at least ``2 * folds`` units): ``fit_idx`` is every unit,
+      ``cal_idx`` is None and ``cross`` lists ``folds`` pairs ``(train_idx, test_idx)``: one extra
+      model per pair is fitted on ``train_idx`` and scores ``test_idx``, so every training unit
+      gets an out-of-fold score (Vovk 2015, "Cross-conformal predictors"; the final model refitted
+      on all units as in Hennhoefer & Preisach 2024). ``folds`` extra fits on ``(folds - 1) / folds``
+      of the data; p-values in steps of ``1 / (n + 1)``.
+    * fewer than ``2 * folds`` units: ``cal_idx`` None and ``cross`` empty -- the training scores
+      themselves calibrate (optimistic; there is too little data for anything else).
+    """
+    n = int(n)
+    rng = np.random.default_rng(seed)
+    n_cal = int(round(n * fraction))
+    if n_cal >= min_holdout and n - n_cal >= 2:
+        perm = rng.permutation(n)
+        return np.sort(perm[n_cal:]), np.sort(perm[:n_cal]), []
+    everything = np.arange(n)
+    if folds < 2 or n < 2 * folds:
+        return everything, None, []
+    parts = np.array_split(rng.permutation(n), folds)
+    cross = [(np.sort(np.concatenate(parts[:i] + parts[i + 1:])), np.sort(p)) for i, p in enumerate(parts)]
+    return everything, None, cross

@@ -36,8 +36,10 @@ def test_fitted_attributes(fitted, small_groups):
     assert fitted.n_features_in_ == 3
     assert fitted.decision_scores_.shape == (len(small_groups),)
     assert np.isfinite(fitted.threshold_)
-    # 30 groups: 3 would be held out, fewer than min_calibration_groups -> training scores
-    np.testing.assert_array_equal(fitted.calibration_scores_, fitted.decision_scores_)
+    # 30 groups: too few to hold out -> every group gets an out-of-fold score (5 extra fits)
+    assert fitted.calibration_ == "cross-conformal:5"
+    assert fitted.calibration_scores_.shape == (len(small_groups),)
+    assert not np.array_equal(fitted.calibration_scores_, fitted.decision_scores_)
 
 
 def test_ids_and_list_give_same_scores_in_unique_order(fitted):
@@ -90,11 +92,17 @@ def test_save_load_identical(fitted, tmp_path):
     np.testing.assert_array_equal(loaded.calibration_scores_, fitted.calibration_scores_)
 
 
-def test_calibration_groups_held_out():
+def test_calibration_groups_held_out(monkeypatch):
     Xs = blobs(120, size=10, seed=3)
+    det = gg.OCSMM(random_state=0).fit(Xs)  # 12 would be held out: too few, cross-conformal
+    assert det.calibration_ == "cross-conformal:5" and len(det.calibration_scores_) == 120
+    # 1% of 121 -> no calibration score may be above the threshold: the maximum
+    assert det.threshold_ == pytest.approx(np.max(det.calibration_scores_))
+    monkeypatch.setattr(gg.OCSMM, "min_holdout", 10)
     det = gg.OCSMM(random_state=0).fit(Xs)
+    assert det.calibration_ == "holdout:12"
     assert len(det.calibration_scores_) == 12 and len(det.decision_scores_) == 120
-    assert det.threshold_ == pytest.approx(np.sort(det.calibration_scores_)[-1])  # 1% of 12 -> max
+    assert det.threshold_ == pytest.approx(np.sort(det.calibration_scores_)[-1])
 
 
 @pytest.mark.parametrize(

@@ -102,9 +102,12 @@ class ADGAN(_GANDetector):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from genad import ADGAN
-    >>> det = ADGAN(epochs=20, random_state=0).fit(X_train)       # doctest: +SKIP
-    >>> scores = det.decision_function(X_test)                      # doctest: +SKIP
+    >>> X_train = np.random.default_rng(0).normal(size=(100, 4))
+    >>> det = ADGAN(epochs=2, n_seeds=4, random_state=0).fit(X_train)   # a quick run: few seeds
+    >>> det.decision_function(X_train[:3]).shape
+    (3,)
     """
 
     _fast_params = {"epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}

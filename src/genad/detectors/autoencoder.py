@@ -161,9 +161,14 @@ class AutoEncoder(_ReconstructionModel):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from genad import AutoEncoder
-    >>> det = AutoEncoder(epochs=20, random_state=0).fit(X_train)   # doctest: +SKIP
-    >>> det.decision_function(X_test)                               # doctest: +SKIP
+    >>> rng = np.random.default_rng(0)
+    >>> X_train = rng.normal(size=(200, 6))
+    >>> det = AutoEncoder(epochs=5, random_state=0).fit(X_train)
+    >>> s = det.decision_function([[0.0] * 6, [8.0] * 6])   # reconstruction error per row
+    >>> bool(s[1] > s[0]), det.predict([[8.0] * 6])
+    (True, array([1]))
     """
 
     _fast_params = {"epochs": 3, "batch_size": 64, "patience": None}

@@ -66,14 +66,49 @@ def _gaussian_log_density(X: np.ndarray, centres: np.ndarray, bandwidth: float) 
 class PCA(Detector):
     """Reconstruction error outside the principal subspace (Shyu et al. 2003).
 
-    score(x) = || (x - mu) - V V^T (x - mu) ||^2 over standardised features, where V holds the
-    leading principal directions.
+    The score is the squared distance of a (scaled) row to the subspace of the leading
+    principal directions ``V``: ``score(x) = || (x - mu) - V V^T (x - mu) ||^2``. Higher = more
+    anomalous: the row breaks the correlations that normal rows follow.
 
     Parameters
     ----------
-    n_components : int, float in (0, 1) or None
-        Components kept; a float keeps enough to explain that share of the variance
-        (default 0.9). With constant or rank-deficient data the count is capped at the rank.
+    n_components : int, float in (0, 1) or None, default=0.9
+        Components kept; a float keeps enough to explain that share of the variance, None keeps
+        the rank. With constant or rank-deficient data the count is capped at the rank.
+    preprocessing : {"standard", "minmax", None}, default="standard"
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_kept, n_features)
+        The principal directions ``V`` (rows), leading first.
+    mean_ : ndarray of shape (n_features,)
+        Mean of the scaled training rows.
+    explained_variance_ratio_ : ndarray of shape (n_kept,)
+        Share of the variance each kept component explains.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import PCA
+    >>> rng = np.random.default_rng(0)
+    >>> t = rng.normal(size=(300, 1))
+    >>> X = np.hstack([t, 2 * t, -t]) + 0.1 * rng.normal(size=(300, 3))   # one direction
+    >>> det = PCA(random_state=0).fit(X)
+    >>> det.components_.shape
+    (1, 3)
+    >>> det.predict([[1.0, 2.0, -1.0], [1.0, -2.0, 1.0]])   # the second breaks the pattern
+    array([0, 1])
     """
 
     def __init__(self, n_components=0.9, preprocessing="standard", contamination=None, random_state=None):
@@ -110,11 +145,50 @@ class PCA(Detector):
 
 
 class OCSVM(Detector):
-    """One-class SVM (Schoelkopf et al. 2001) with an RBF kernel.
+    """One-class SVM (Schoelkopf et al. 2001), a wrapper of :class:`sklearn.svm.OneClassSVM`.
 
-    score = -(signed distance to the separating hyperplane). ``max_samples`` caps the training
-    rows (the kernel solver is quadratic in them); the default keeps fits to seconds. Takes
-    scipy sparse matrices.
+    The SVM separates the training rows from the origin in kernel feature space with maximum
+    margin. The score is minus the signed distance to that boundary: positive outside the
+    region of normal rows, higher = further out. Takes scipy sparse matrices.
+
+    Parameters
+    ----------
+    kernel : {"rbf", "linear", "poly", "sigmoid"}, default="rbf"
+        Kernel of the SVM.
+    nu : float in (0, 1], default=0.1
+        Upper bound on the fraction of training rows outside the boundary (and lower bound on
+        the fraction of support vectors).
+    gamma : "scale", "auto" or float, default="scale"
+        Kernel coefficient; "scale" uses ``1 / (n_features * X.var())``.
+    max_samples : int or None, default=10000
+        Training rows kept (a seeded random subset); the kernel solver's cost grows with the
+        square of the rows, the default keeps fits to seconds. None keeps every row.
+    preprocessing : {"standard", "minmax", None}, default="standard"
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split and the subsample.
+
+    Attributes
+    ----------
+    model_ : sklearn.svm.OneClassSVM
+        The fitted SVM.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import OCSVM
+    >>> X = np.random.default_rng(0).normal(size=(300, 2))
+    >>> det = OCSVM(random_state=0).fit(X)
+    >>> det.predict([[0.0, 0.0], [5.0, 5.0]])
+    array([0, 1])
     """
 
     _accept_sparse = True
@@ -138,9 +212,53 @@ class OCSVM(Detector):
 
 
 class IsolationForest(Detector):
-    """Isolation Forest (Liu et al. 2008): short average path length = anomalous.
+    """Isolation Forest (Liu et al. 2008), a wrapper of :class:`sklearn.ensemble.IsolationForest`.
 
-    Takes scipy sparse matrices.
+    Random trees split random features at random values until every row is alone; rows unlike
+    the rest are isolated in few splits. The score is ``2 ** (-E[path length] / c(n))`` (minus
+    scikit-learn's ``score_samples``): in (0, 1], higher = isolated sooner = more anomalous,
+    about 0.5 and below for normal rows. Takes scipy sparse matrices.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Number of trees.
+    max_samples : "auto", int or float, default="auto"
+        Rows drawn to grow each tree: "auto" = ``min(256, n_rows)``, an int = that many, a float
+        = that share of the rows.
+    max_features : int or float, default=1.0
+        Features drawn for each tree (an int = that many, a float = that share).
+    n_jobs : int or None, default=None
+        Parallel jobs for fitting and scoring (-1 = every core).
+    preprocessing : {"standard", "minmax", None}, default=None
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split and the trees.
+
+    Attributes
+    ----------
+    model_ : sklearn.ensemble.IsolationForest
+        The fitted forest.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import IsolationForest
+    >>> X = np.random.default_rng(0).normal(size=(300, 4))
+    >>> det = IsolationForest(random_state=0).fit(X)
+    >>> det.predict([[0.0, 0.0, 0.0, 0.0], [6.0, 6.0, 6.0, 6.0]])
+    array([0, 1])
+    >>> p = det.p_values([[6.0, 6.0, 6.0, 6.0]])   # conformal p-value: small = anomalous
+    >>> bool(p[0] < 0.01)
+    True
     """
 
     _accept_sparse = True
@@ -187,9 +305,10 @@ class KDE(Detector):
         row as a centre 0.735 / 0.751 (benchmarks/scaling).
     preprocessing : {"standard", "minmax"} or None, default="standard"
         Feature scaling fitted on the training rows.
-    contamination : float or None, default=None
-        Expected share of anomalies in the training rows, for the threshold; None sets the
-        threshold at 1% false positives on held-out calibration rows.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
     random_state : int, RandomState or None, default=None
         Seed for the calibration split and the choice of centres.
 
@@ -199,8 +318,10 @@ class KDE(Detector):
         Bandwidth used (given or cross-validated).
     centres_ : ndarray of shape (n_centres, n_features)
         Kernel centres (scaled training rows), ``n_centres <= max_samples``.
-    decision_scores_, calibration_scores_, threshold_, n_features_in_
-        As for every :class:`~genad.base.Detector`.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
 
     Examples
     --------
@@ -261,10 +382,53 @@ class KDE(Detector):
 
 
 class GMM(Detector):
-    """Gaussian mixture density; score = -log likelihood.
+    """Gaussian mixture density, a wrapper of :class:`sklearn.mixture.GaussianMixture`.
 
-    n_components : int or None
-        None picks 1..``max_components`` by the Bayesian information criterion.
+    Normal data are modelled as a mixture of Gaussians fitted by EM; the score is minus the log
+    likelihood, ``-log p(x)``: higher = a less likely row = more anomalous.
+
+    Parameters
+    ----------
+    n_components : int or None, default=None
+        Number of Gaussians. None picks 1..``max_components`` by the Bayesian information
+        criterion (on at most 20,000 rows).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        Covariance shape of each Gaussian.
+    max_components : int, default=10
+        Largest mixture tried when ``n_components`` is None.
+    preprocessing : {"standard", "minmax", None}, default="standard"
+        Per-feature scaling fitted on the training rows before the model sees them.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
+    random_state : int or None, default=None
+        Seed for the calibration split and the EM initialisation.
+
+    Attributes
+    ----------
+    n_components_ : int
+        Number of Gaussians used.
+    bic_ : dict of str to float
+        BIC of each mixture size tried (only when ``n_components`` is None).
+    model_ : sklearn.mixture.GaussianMixture
+        The fitted mixture.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import GMM
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(150, 2)), rng.normal(size=(150, 2)) + 8])   # two clusters
+    >>> det = GMM(random_state=0).fit(X)
+    >>> det.n_components_
+    2
+    >>> det.predict([[0.0, 0.0], [8.0, 8.0], [4.0, 4.0]])   # between the clusters: anomalous
+    array([0, 0, 1])
     """
 
     _fast_params = {"max_components": 3}
@@ -299,7 +463,8 @@ class GMM(Detector):
 
 
 class KNN(Detector):
-    """Distance to the k-th nearest training neighbour (Ramaswamy et al. 2000).
+    """Distance to the nearest training neighbours (Ramaswamy et al. 2000; Angiulli & Pizzuti
+    2002), on :class:`sklearn.neighbors.NearestNeighbors`.
 
     At most ``max_samples`` training rows, drawn at random, are kept as the reference set the
     neighbours are searched in (Sugiyama and Borgwardt 2013 show that distances to a small
@@ -325,9 +490,10 @@ class KNN(Detector):
         to 15 features, brute force above, which is faster there).
     preprocessing : {"standard", "minmax"} or None, default="standard"
         Feature scaling fitted on the training rows.
-    contamination : float or None, default=None
-        Expected share of anomalies in the training rows, for the threshold; None sets the
-        threshold at 1% false positives on held-out calibration rows.
+    contamination : float in (0, 0.5] or None, default=None
+        None: ``threshold_`` flags a new normal row with probability at most 1% (calibrated on
+        rows the model was not fitted on, see :class:`genad.base.Detector`). A float: PyOD's
+        rule, that fraction of the training scores lies above ``threshold_``.
     random_state : int, RandomState or None, default=None
         Seed for the calibration split and the reference sample.
     n_jobs : int or None, default=None
@@ -339,8 +505,10 @@ class KNN(Detector):
         Neighbours used.
     model_ : sklearn.neighbors.NearestNeighbors
         Fitted on the reference rows (``model_.n_samples_fit_ <= max_samples``).
-    decision_scores_, calibration_scores_, threshold_, n_features_in_
-        As for every :class:`~genad.base.Detector`.
+    threshold_ : float
+        Rows with ``decision_function(X) > threshold_`` are predicted anomalous (1).
+    decision_scores_, calibration_scores_, calibration_, n_features_in_, feature_names_in_
+        See :class:`genad.base.Detector`.
 
     Examples
     --------

@@ -271,11 +271,17 @@ class Seq2Seq(DeepDetector):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from genad import Seq2Seq
-    >>> det = Seq2Seq(hidden=[32], epochs=30, random_state=0).fit(X_train)  # (n, t, d)  # doctest: +SKIP
-    >>> det.decision_function(X_test)                                         # doctest: +SKIP
-    >>> det.step_errors(X_test)   # (n, t): where in each sequence the error is  # doctest: +SKIP
-    >>> spikes = Seq2Seq(conditional=True, decode="teacher_forcing", steps_per_cell=1)  # doctest: +SKIP
+    >>> t = np.linspace(0, 2 * np.pi, 20)
+    >>> rng = np.random.default_rng(0)
+    >>> X_train = np.sin(t + rng.uniform(0, 6, size=(100, 1)))[..., None]   # (n, t, d) = (100, 20, 1)
+    >>> det = Seq2Seq(hidden=[16], epochs=3, random_state=0).fit(X_train)
+    >>> det.decision_function(X_train[:2]).shape
+    (2,)
+    >>> det.step_errors(X_train[:2]).shape   # (n, t): where in each sequence the error is
+    (2, 20)
+    >>> spikes = Seq2Seq(conditional=True, decode="teacher_forcing", steps_per_cell=1)
     """
 
     _fast_params = {"hidden": [8], "epochs": 2, "batch_size": 64, "patience": None}

@@ -10,8 +10,9 @@ that are sorted by group:
 Optionally ``_score_training_groups(X, offsets)`` for the groups the model was fitted on (a
 nearest-neighbour score must not count a group as its own neighbour).
 
-:class:`GroupDetector` does the rest like :class:`genad.base.Detector` does for points: input
-checks, a held-out split of calibration *groups*, feature scaling, thresholds
+:class:`GroupDetector` does the rest like :class:`genad.base.Detector` does for points, with the
+same code for seeding, calibration and thresholds: input checks, calibration *groups* the
+scoring model was not fitted on, feature scaling, thresholds
 (:mod:`genad.thresholds`), conformal p-values and saving (:mod:`genad.persistence`). Group
 detector classes are registered in the same registry as point detectors, so :func:`genad.load`
 reads them back.
@@ -23,11 +24,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 
 from .. import thresholds as _th
 from .._deprecation import RenamedParameters
-from ..base import _REGISTRY, Detector, Scaler
+from ..base import _REGISTRY, Scaler, _Calibrated
 from ..validation import check_fitted, check_groups, check_X, dataframe_feature_names
 
 __all__ = ["GroupDetector", "as_groups", "split_groups", "group_means"]
@@ -106,7 +106,7 @@ def _is_array_like_2d(X) -> bool:
         return False
 
 
-class GroupDetector(RenamedParameters, BaseEstimator):
+class GroupDetector(_Calibrated, RenamedParameters, BaseEstimator):
     """Base class of all group detectors (see module docstring).
 
     Parameters common to group detectors (subclasses expose them in ``__init__``):
@@ -115,7 +115,7 @@ class GroupDetector(RenamedParameters, BaseEstimator):
         Feature scaling fitted on the training points.
     contamination : float or None
         If given, the default threshold leaves this fraction of training groups' scores above it;
-        if None, 1% of the held-out calibration groups are flagged.
+        if None, a new normal group is flagged with probability at most 1% (calibration groups).
     random_state : int or None
 
     Attributes
@@ -123,8 +123,11 @@ class GroupDetector(RenamedParameters, BaseEstimator):
     decision_scores_ : ndarray (n_train_groups,)
         Scores of the training groups, in ``np.unique(groups)`` order (calibration groups included).
     calibration_scores_ : ndarray
-        Scores of the held-out calibration groups (the training groups' scores when fewer than
-        ``min_calibration_groups`` could be held out).
+        Scores of groups the scoring model was not fitted on: held-out groups (at least 5,000
+        training groups), else every group's out-of-fold score from 5 extra fits
+        (cross-conformal; the training scores below 10 groups). See :class:`genad.base.Detector`.
+    calibration_ : str
+        ``"holdout:<groups>"``, ``"cross-conformal:<folds>"`` or ``"training"``.
     threshold_ : float
         Groups with ``decision_function > threshold_`` are predicted anomalous.
     n_features_in_ : int
@@ -132,10 +135,6 @@ class GroupDetector(RenamedParameters, BaseEstimator):
         Number of training groups.
     """
 
-    #: fraction of training groups held out to calibrate the threshold and the p-values
-    calibration_fraction: ClassVar[float] = 0.1
-    #: fewest calibration groups worth holding out; below this the training scores are used
-    min_calibration_groups: ClassVar[int] = 10
     _dtype: ClassVar[Any] = np.float64
     _fast_params: ClassVar[dict] = {}
     _default_preprocessing: ClassVar[str | None] = "standard"
@@ -186,14 +185,6 @@ class GroupDetector(RenamedParameters, BaseEstimator):
         return self._score_groups(X, offsets)
 
     # ------------------------------------------------------------- internals
-    def _seed(self) -> int:
-        rs = getattr(self, "random_state", None)
-        if rs is None:
-            return 0
-        if isinstance(rs, (int, np.integer)):
-            return int(rs)
-        return int(check_random_state(rs).randint(0, 2**31 - 1))
-
     def _input(self, X, groups, *, fitting: bool):
         if fitting:
             pts, offsets, ids, names = as_groups(X, groups, dtype=self._dtype)
@@ -218,48 +209,31 @@ class GroupDetector(RenamedParameters, BaseEstimator):
     # ------------------------------------------------------------- public API
     def fit(self, X, y=None, groups=None):
         """Learn normal groups from points ``X`` with ``groups`` (one id per point) or a list of
-        ``(n_i, d)`` arrays; ``y`` is ignored."""
+        ``(n_i, d)`` arrays; ``y`` is ignored. Calibration as for point detectors, with groups as
+        the units (:meth:`genad.base.Detector.fit`)."""
         pts, offsets, ids = self._input(X, groups, fitting=True)
         m = len(ids)
         sizes = np.diff(offsets)
-        n_cal = int(round(m * self.calibration_fraction))
-        rng = np.random.default_rng(self._seed())
-        if n_cal >= self.min_calibration_groups and m - n_cal >= 2:
-            perm = rng.permutation(m)
-            cal, fit = np.sort(perm[:n_cal]), np.sort(perm[n_cal:])
-        else:
-            cal, fit = None, np.arange(m)
+        self.n_groups_in_ = int(m)
 
         def take(sel):
+            if len(sel) == m:
+                return pts, offsets
             rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in sel])
             return pts[rows], np.concatenate([[0], np.cumsum(sizes[sel])]).astype(np.int64)
 
-        X_fit, off_fit = take(fit) if cal is not None else (pts, offsets)
-        self.scaler_ = Scaler(self._preprocessing()).fit(X_fit)
-        Xs_fit = self.scaler_.transform(X_fit)
-        self.n_groups_in_ = int(m)
-        self._fit_groups(Xs_fit, off_fit)
-        train_scores = np.asarray(self._score_training_groups(Xs_fit, off_fit), dtype=np.float64)
-        if cal is not None:
-            X_cal, off_cal = take(cal)
-            cal_scores = np.asarray(self._score_groups(self.scaler_.transform(X_cal), off_cal), dtype=np.float64)
-            scores = np.empty(m)
-            scores[fit], scores[cal] = train_scores, cal_scores
-        else:
-            cal_scores = scores = train_scores
-        if not np.isfinite(scores).all():
-            raise ValueError(
-                f"{type(self).__name__} produced non-finite group scores on the training data; "
-                "check the input scale or the hyper-parameters."
-            )
-        self.decision_scores_ = scores
-        self.calibration_scores_ = cal_scores
-        contamination = getattr(self, "contamination", None)
-        self.threshold_ = (
-            _th.by_contamination(scores, contamination) if contamination is not None else _th.by_fpr(cal_scores, 0.01)
-        )
-        self.threshold_rule_ = f"contamination={contamination}" if contamination is not None else "fpr=0.01"
-        return self
+        def fit_groups(est, sel):
+            X_fit, off_fit = take(sel)
+            est.scaler_ = Scaler(est._preprocessing()).fit(X_fit)
+            Xs = est.scaler_.transform(X_fit)
+            est._fit_groups(Xs, off_fit)
+            return est._score_training_groups(Xs, off_fit)
+
+        def score_groups(est, sel):
+            X_sel, off_sel = take(sel)
+            return est._score_groups(est.scaler_.transform(X_sel), off_sel)
+
+        return self._fit_calibrated(m, fit_groups, score_groups, "groups")
 
     def decision_function(self, X, groups=None) -> np.ndarray:
         """One anomaly score per group, in the order of ``np.unique(groups)`` (or of the list)."""
@@ -281,17 +255,9 @@ class GroupDetector(RenamedParameters, BaseEstimator):
         """Conformal p-values of the groups against the calibration groups (small = anomalous)."""
         return _th.conformal_p_values(self.calibration_scores_, self.decision_function(X, groups))
 
-    # the threshold rules read only calibration_scores_ / decision_scores_: share the point code
-    set_threshold = Detector.set_threshold
-
     def calibrate(self, X, y, groups=None, metric: str = "f1", min_recall: float = 0.9):
         """Set the threshold from labelled validation groups (``y``: one label per group, 1 = anomaly)."""
         return self._threshold_from_labels(
             self.decision_function(X, groups), y, metric, min_recall,
             mismatch="there are {n} groups; give one label per group",
         )
-
-    # threshold bookkeeping, saving and parameter counts are the point detectors' own code
-    _threshold_from_labels = Detector._threshold_from_labels
-    save = Detector.save
-    n_parameters = Detector.n_parameters
