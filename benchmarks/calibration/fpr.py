@@ -9,7 +9,9 @@ rows above it. Datasets:
 * ``adbench``: the normal rows (y = 0) of every ADBench classical file in the data folder,
   split 50/50 with the seed; training capped at ``--max-train`` rows and test at ``--max-test``.
 
-Usage (one JSON per run; ``--markdown`` prints the table for the README)::
+Recorded through :class:`genad.bench.Recorder` (genad-bench/2): one record per dataset x detector
+x seed, with the commit of the genad that runs (``PYTHONPATH`` may name another checkout; it needs
+``genad.bench.Recorder``). Usage (one file per run; ``--markdown`` prints the table for the README)::
 
     python benchmarks/calibration/fpr.py --suite default --seeds 0 1 2 --out results/after_default.json
     python benchmarks/calibration/fpr.py --markdown results/before_default.json results/after_default.json
@@ -22,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
+import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -82,22 +82,15 @@ def measure(det_name: str, X_train, X_test_normal, seed: int) -> dict:
     }
 
 
-def _commit(folder: Path) -> tuple[str, str]:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder,
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=folder,
-                               capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "", ""
-    return commit, dirty
-
-
-def run(args) -> dict:
+def run(args):
+    """Measure every (seed, dataset, detector); return the :class:`genad.bench.Recorder` holding them."""
     import genad
+    from genad.bench import Recorder
 
-    commit, dirty = _commit(Path(genad.__file__).parent)  # at the start: the code that runs
-    records = []
+    rec = Recorder("calibration", args.out or Path(tempfile.gettempdir()) / "fpr.json", metrics=["fpr"],
+                   title=f"calibration: realised FPR of the default threshold, {args.suite} suite",
+                   description="realised FPR of the default threshold (nominal 1%) on clean test rows",
+                   genad_source=str(Path(genad.__file__).parent))
     for seed in args.seeds:
         if args.suite == "default":
             items = ((n, _flat(ds.X_train), _flat(ds.X_test)[np.asarray(ds.y_test) == 0]) for n, ds in default_datasets(seed))
@@ -106,25 +99,12 @@ def run(args) -> dict:
         for name, Xtr, Xte in items:
             for det_name in args.detectors:
                 try:
-                    rec = measure(det_name, Xtr, Xte, seed)
+                    r = rec.add(dataset=name, **measure(det_name, Xtr, Xte, seed))
                 except Exception as exc:  # record and go on
-                    rec = {"detector": det_name, "seed": seed, "error": f"{type(exc).__name__}: {exc}"}
-                rec["dataset"] = name
-                records.append(rec)
-                print(json.dumps(rec), flush=True)
-    try:
-        from genad.bench.runner import environment, machine_line
-
-        machine = machine_line(environment())
-    except Exception:
-        machine = ""
-    return {
-        "what": "realised FPR of the default threshold (nominal 1%) on clean test rows",
-        "command": "python " + " ".join([str(Path(sys.argv[0]))] + sys.argv[1:]),
-        "genad": str(Path(genad.__file__).parent), "commit": commit + ("+changes" if dirty else ""),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine,
-        "records": records,
-    }
+                    r = rec.add(dataset=name, detector=det_name, seed=seed, status="error",
+                                error=f"{type(exc).__name__}: {exc}")
+                print(json.dumps(r), flush=True)
+    return rec
 
 
 def table(paths: list[str]) -> str:
@@ -133,7 +113,9 @@ def table(paths: list[str]) -> str:
              "| < 0.5% | > 3% | runs (n_train < 100) | mean FPR there |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in paths:
-        res = json.loads(Path(p).read_text())
+        from genad.bench.results import load_result_json
+
+        res = load_result_json(p)
         recs = [r for r in res["records"] if "fpr" in r and r["n_train"] >= 100]
         small = [r for r in res["records"] if "fpr" in r and r["n_train"] < 100]
         for det in sorted({r["detector"] for r in recs}, key=lambda d: (d not in CLASSIC, d)):
@@ -164,10 +146,9 @@ def main(argv=None):
     if args.markdown:
         print(table(args.markdown))
         return
-    res = run(args)
+    rec = run(args)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(res, indent=1) + "\n")
+        rec.write()
     print(table([str(args.out)]) if args.out else "")
 
 
