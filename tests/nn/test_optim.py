@@ -55,3 +55,17 @@ def test_tensor_adam_with_non_contiguous_gradients():
         opt_a.step([g.t()])  # a transposed view: not contiguous
         opt_b.step([g.t().contiguous()])
     assert torch.equal(a, b)
+
+
+def test_tensor_adam_falls_back_when_the_fused_kernel_is_missing_for_the_device(monkeypatch):
+    """An older torch (before 2.4) has no CPU kernel for fused Adam: the same update, unfused."""
+    kw = dict(lr=0.01, betas=(0.5, 0.9), weight_decay=0.01)
+    plain = _run(lambda ts: torch.optim.Adam(ts, foreach=False, **kw))
+
+    def no_kernel(*args, **kwargs):
+        raise RuntimeError("_fused_adam_ is not implemented for CPU")
+
+    monkeypatch.setattr(torch, "_fused_adam_", no_kernel)
+    ours = _run(lambda ts: TensorAdam(ts, **kw))
+    for a, c in zip(ours, plain):
+        torch.testing.assert_close(a, c, rtol=1e-6, atol=1e-7)

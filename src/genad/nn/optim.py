@@ -47,12 +47,16 @@ def adam_step(params, grads, exp_avgs, exp_avg_sqs, steps, *, lr: float, betas=(
     if _fused_ok(params):
         grads = [g if g.is_contiguous() else g.contiguous() for g in grads]
         torch._foreach_add_(steps, 1)
-        torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=float(lr), beta1=b1, beta2=b2,
-                           weight_decay=float(weight_decay), eps=float(eps), amsgrad=False, maximize=False)
-    else:
-        _functional_adam(params, grads, exp_avgs, exp_avg_sqs, [], steps, foreach=False, amsgrad=False,
-                         beta1=b1, beta2=b2, lr=float(lr), weight_decay=float(weight_decay), eps=float(eps),
-                         maximize=False)
+        try:
+            torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=float(lr), beta1=b1,
+                               beta2=b2, weight_decay=float(weight_decay), eps=float(eps), amsgrad=False,
+                               maximize=False)
+            return
+        except (RuntimeError, NotImplementedError):  # an older torch without this kernel for the device
+            torch._foreach_add_(steps, -1)  # the kernel failed before touching anything: undo the count
+    _functional_adam(params, grads, exp_avgs, exp_avg_sqs, [], steps, foreach=False, amsgrad=False,
+                     beta1=b1, beta2=b2, lr=float(lr), weight_decay=float(weight_decay), eps=float(eps),
+                     maximize=False)
 
 
 class TensorAdam:
