@@ -52,7 +52,7 @@ def adam_step(params, grads, exp_avgs, exp_avg_sqs, steps, *, lr: float, betas=(
                                beta2=b2, weight_decay=float(weight_decay), eps=float(eps), amsgrad=False,
                                maximize=False)
             return
-        except RuntimeError:  # an older torch without this kernel for the device (NotImplementedError is one)
+        except RuntimeError:  # an older torch without this kernel for the device
             torch._foreach_add_(steps, -1)  # the kernel failed before touching anything: undo the count
     _functional_adam(params, grads, exp_avgs, exp_avg_sqs, [], steps, foreach=False, amsgrad=False,
                      beta1=b1, beta2=b2, lr=float(lr), weight_decay=float(weight_decay), eps=float(eps),
