@@ -7,7 +7,9 @@ stays a plain set of estimators; :func:`genad.bench.registry.load_all` imports t
 Settings per suite:
 
 * ``default``, ``ecg5000``: library defaults (standard scaling).
-* ``ff12-kdd``: ``preprocessing="minmax"`` (FF12 protocol: min-max scaler fitted on the training rows).
+* ``ff12-kdd``: ``preprocessing="minmax"`` (FF12 protocol: min-max scaler fitted on the training rows);
+  ``PCA(report)`` and ``OCSVM(report)``: the report's settings
+  (:data:`~genad.bench.protocols.FF12_REPORT`: 2 components; nu 0.01, gamma 0.5).
 * ``adbench``: ``preprocessing="minmax"`` (ADBench scales features to [0, 1]).
 * In both, to bound CPU time, KDE keeps 2,000 kernel centres and GMM chooses 1-3 components by
   BIC (a single Gaussian above 100 features, where several full covariances are too costly).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from ..detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
 from .adapters import Flattened
+from .protocols import FF12_REPORT
 from .registrations import Registrations
 
 __all__ = ["CLASSIC", "IMAGE_PCA_COMPONENTS", "KDE_CENTRES", "GMM_MAX_COMPONENTS"]
@@ -65,6 +68,14 @@ def _capped(cls, name):
 
     return factory
 
+
+# the FF12 report's settings beside genad's (ff12-kdd)
+def _report(cls, name):
+    return lambda ds, seed: cls(**FF12_REPORT[name], random_state=seed)
+
+
+for _name in ("PCA", "OCSVM"):
+    register(f"{_name}(report)", _report(CLASSIC[_name], _name), suites=["ff12-kdd"], family="classic")
 
 for _name, _cls in CLASSIC.items():
     register(_name, _plain(_cls), suites=["default", "ecg5000"], family="classic")

@@ -7,9 +7,12 @@ imports this module, so ``entries(suite)`` always lists them. Protocol networks 
 Settings per suite:
 
 * ``default``: short budgets that run in seconds on the bundled tables (breast-cancer, digits).
-* ``ff12-kdd``: the FF12 report's networks (:data:`~genad.bench.protocols.FF12_NETWORK`,
-  :data:`~genad.bench.protocols.FF12_SEQ2SEQ`); the GANs share
-  :data:`~genad.bench.protocols.FF12_GAN`.
+* ``ff12-kdd``: genad's settings for the FF12 network (:data:`~genad.bench.protocols.FF12_NETWORK`,
+  :data:`~genad.bench.protocols.FF12_SEQ2SEQ`; the GANs share
+  :data:`~genad.bench.protocols.FF12_GAN`); ``<name>(report)``: the report's own settings
+  (:data:`~genad.bench.protocols.FF12_REPORT`); ``<name>(defaults)``: the library defaults, nothing
+  passed but the seed (the autoencoder family; the GANs' defaults are sized for images and take
+  hours on the 97,278 training rows of this CPU).
 * ``ecg5000``: Anomagram's autoencoder; the VAE / AAE of :data:`~genad.bench.protocols.ECG5000_VAE`.
 * ``adbench``: library defaults (the product as shipped). Seq2Seq is not registered there: ADBench
   rows have up to 1,555 unordered features, which are not a sequence.
@@ -26,7 +29,8 @@ from ..detectors.bigan import BiGAN
 from ..detectors.ganomaly import GANomaly
 from ..detectors.seq2seq import Seq2Seq
 from ..detectors.vae import VAE
-from .protocols import ANOMAGRAM_NETWORK, ECG5000_VAE, FF12_EPOCHS, FF12_GAN, FF12_NETWORK, FF12_SEQ2SEQ, IMAGE_DEEP
+from .protocols import (ANOMAGRAM_NETWORK, ECG5000_VAE, FF12_EPOCHS, FF12_GAN, FF12_NETWORK, FF12_REPORT, FF12_SEQ2SEQ,
+                        IMAGE_DEEP)
 from .registrations import Registrations
 
 __all__: list[str] = []
@@ -93,3 +97,9 @@ register("ADGAN", _with(ADGAN, **FF12_GAN), suites=["ff12-kdd"])
 register("AnoGAN", _with(AnoGAN, **FF12_GAN), suites=["ff12-kdd"])
 for _name, _cls in (("GANomaly", GANomaly), ("BiGAN", BiGAN), ("ADGAN", ADGAN), ("AnoGAN", AnoGAN)):
     register(_name, _with(_cls), suites=["adbench"])
+
+# ---------------------------------------------------------------- ff12-kdd: the report's settings, library defaults
+for _name, _cls in (("AutoEncoder", AutoEncoder), ("VAE", VAE), ("BiGAN", BiGAN), ("Seq2Seq", Seq2Seq)):
+    register(f"{_name}(report)", _with(_cls, **FF12_REPORT[_name]), suites=["ff12-kdd"], slow=_name == "Seq2Seq")
+for _name, _cls in (("AutoEncoder", AutoEncoder), ("VAE", VAE), ("AdversarialAutoEncoder", AdversarialAutoEncoder)):
+    register(f"{_name}(defaults)", _with(_cls), suites=["ff12-kdd"])

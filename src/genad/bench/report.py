@@ -21,7 +21,7 @@ from .results import PROVENANCE_KEYS, SCHEMA, expand_records, machine_line, vali
 
 __all__ = [
     "write_outputs", "summary_markdown", "metric_table", "detector_table", "write_results_page",
-    "reading", "compact_table", "bench_report", "result_files", "SCHEMA",
+    "reading", "compact_table", "bench_report", "result_files", "cost_rows", "cost_table", "SCHEMA",
 ]
 
 
@@ -159,6 +159,80 @@ def detector_table(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def cost_rows(doc: dict) -> list[dict]:
+    """Per detector that has a published cost row in the suite: genad's medians over datasets and
+    seeds (model KB, seconds to score the test set, parameters, fit seconds) beside the published
+    figures, with the ratios genad / published. Empty when the suite has no cost table."""
+    suite = doc.get("suite", "")
+    if not _refs.costs_for_suite(suite):
+        return []
+    out = []
+    for d in _orders(doc)[0]:
+        ref = _refs.cost_for(suite, d)
+        if ref is None:
+            continue
+        ok = [r for r in doc["records"] if r["detector"] == d and _ok(r)]
+
+        def med(k):
+            return _agg([_num(r.get(k)) for r in ok], "median")
+
+        kb = med("model_bytes")
+        row = {"detector": d, "published": ref.published_name, "runs": len(ok),
+               "model_kb": None if kb is None else kb / 1024, "score_seconds": med("score_seconds"),
+               "parameters": med("n_parameters"), "fit_seconds": med("fit_seconds"),
+               "ref_model_kb": ref.model_kb, "ref_score_seconds": ref.inference_seconds,
+               "ref_parameters": ref.parameters, "ref_fit_seconds": ref.training_seconds}
+        for k in ("model_kb", "score_seconds", "parameters", "fit_seconds"):
+            a, b = row[k], row["ref_" + k]
+            row[k + "_ratio"] = a / b if a is not None and b else None
+        out.append(row)
+    return out
+
+
+def _pair(a, b, ratio, fmt) -> str:
+    txt = f"{_g(a, fmt) or '-'} / {_g(b, fmt) or '-'}"
+    return txt + (f" ({ratio:.2g}x)" if ratio is not None else "")
+
+
+def cost_table(doc: dict) -> str:
+    """Markdown cost table of a suite with a published one (ff12-kdd): genad / report (ratio)."""
+    rows = cost_rows(doc)
+    if not rows:
+        return ""
+    lines = ["| detector (report's model) | runs | model KB | scoring s (test set) | parameters | training s |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['detector']} ({r['published']}) | {r['runs']} | "
+            f"{_pair(r['model_kb'], r['ref_model_kb'], r['model_kb_ratio'], ',.1f')} | "
+            f"{_pair(r['score_seconds'], r['ref_score_seconds'], r['score_seconds_ratio'], ',.3g')} | "
+            f"{_pair(r['parameters'], r['ref_parameters'], r['parameters_ratio'], ',.0f')} | "
+            f"{_pair(r['fit_seconds'], r['ref_fit_seconds'], r['fit_seconds_ratio'], ',.3g')} |")
+    lines += ["", "Cells: genad (median over runs) / report (ratio genad / report). "
+              + _refs.FF12_COST_CAPTION]
+    return "\n".join(lines)
+
+
+def _cost_text(doc: dict, width: int) -> list[str]:
+    rows = cost_rows(doc)
+    if not rows:
+        return []
+    name_w = min(max(len(r["detector"]) for r in rows), 28)
+    head = (f"{'detector':<{name_w}}  {'size KB':>17}  {'score s':>19}  {'params':>15}  {'train s':>19}")
+    lines = ["", "Cost beside the report's (genad / report, ratio; the report used a T4 GPU for its deep "
+             "models):", head, "-" * len(head)]
+    for r in rows:
+        def cell(k, fmt, w):
+            a, b, q = r[k], r["ref_" + k], r[k + "_ratio"]
+            t = f"{_g(a, fmt) or '-'}/{_g(b, fmt) or '-'}" + (f" {q:.2g}x" if q is not None else "")
+            return f"{t:>{w}}"
+
+        lines.append(f"{r['detector'][:name_w]:<{name_w}}  {cell('model_kb', '.1f', 17)}  "
+                     f"{cell('score_seconds', '.3g', 19)}  {cell('parameters', '.0f', 15)}  "
+                     f"{cell('fit_seconds', '.3g', 19)}")
+    return lines
+
+
 def _failures_md(doc: dict) -> str:
     bad = [r for r in doc["records"] if not _ok(r)]
     if not bad:
@@ -184,8 +258,9 @@ def _references_md(doc: dict) -> str:
         note = f"; {r.note}" if r.note else ""
         lines.append(f"- {r.published_name or r.detector} -> `{r.detector}`, {r.dataset}, {r.metric} "
                      f"{r.label()}: {r.source}{note}")
-    if suite == "ff12-kdd":
-        lines.append(f"- {_refs.MISSING['ff12-timing']}")
+    for c in _refs.costs_for_suite(suite)[:1]:
+        lines.append(f"- cost table ({', '.join(x.published_name for x in _refs.costs_for_suite(suite))}): "
+                     f"{c.source}")
     if suite in ("mnist", "cifar10"):
         lines.append(f"- {_refs.MISSING['adgan-published']}")
     return "\n".join(lines)
@@ -238,6 +313,7 @@ def summary_markdown(doc: dict, plots: Iterable[str] = (), heading_level: int = 
         "",
         detector_table(doc),
         "",
+        *([f"{h}# Cost beside the published table", "", cost_table(doc), ""] if cost_rows(doc) else []),
         f"{h}# Failures",
         "",
         _failures_md(doc),
@@ -468,7 +544,7 @@ def bench_report(result, width: int = 100) -> str:
     for t in reading(doc):
         lines += textwrap.wrap(t, width, initial_indent="- ", subsequent_indent="  ")
     lines += ["", "Mean ROC-AUC over the datasets, best first (seed sd: std of the per-seed means):",
-              *compact_table(doc, width).splitlines()]
+              *compact_table(doc, width).splitlines(), *_cost_text(doc, width)]
     return "\n".join(line[:width] for line in lines)
 
 
@@ -602,6 +678,8 @@ def write_results_page(sources: Iterable[Path | str] | None = None, out: Path | 
             lines += ["### Reading", ""] + [f"- {t}" for t in reading(doc)] + [""]
             lines += ["### ROC-AUC", "", metric_table(doc, "roc_auc"), "", "### Per detector", "",
                       detector_table(doc), ""]
+            if cost_rows(doc):
+                lines += ["### Cost beside the published table", "", cost_table(doc), ""]
         else:
             for m in doc.get("metrics") or ["roc_auc"]:
                 t = pivot_table(doc["records"], m)
