@@ -93,3 +93,47 @@ def test_no_import_circle_inside_genad_bench():
     circles = sorted(m for m in graph if reaches(m, m))
     assert circles == [], f"modules on an import circle: {circles}"
     assert "runner" not in graph["report"] and "report" not in graph["results"]
+
+
+def test_ff12_report_settings_are_registered_beside_genads():
+    from genad.bench import protocols
+    from genad.bench.references import cost_for, costs_for_suite
+    from genad.bench.registry import entries
+
+    by_name = {e.name: e for e in entries("ff12-kdd")}
+    # every row of the report's cost table has a genad counterpart with the report's settings
+    for ref in costs_for_suite("ff12-kdd"):
+        det = by_name[f"{ref.detector}(report)"].factory(None, 0)
+        for k, v in protocols.FF12_REPORT[ref.detector].items():
+            assert getattr(det, k) == v, (ref.detector, k)
+        assert cost_for("ff12-kdd", f"{ref.detector}(report)") is ref
+    assert by_name["PCA(report)"].factory(None, 0).n_components == 2
+    assert by_name["PCA"].factory(None, 0).n_components != 2  # genad's default beside it
+    assert cost_for("ff12-kdd", "KNN") is None
+
+
+def test_cost_table_puts_genad_beside_the_report_with_ratios():
+    from genad.bench.report import bench_report, cost_rows, cost_table
+
+    recs = [{"suite": "ff12-kdd", "dataset": "kdd99-ff12", "detector": d, "seed": s, "status": "ok",
+             "roc_auc": 0.9, "model_bytes": 2048 * (s + 1), "score_seconds": 0.1, "n_parameters": 842,
+             "fit_seconds": 10.0 * (s + 1)} for d in ("AutoEncoder(report)", "KNN") for s in range(3)]
+    doc = {"suite": "ff12-kdd", "records": recs, "options": {"detectors": ["AutoEncoder(report)", "KNN"]}}
+    rows = cost_rows(doc)
+    assert [r["detector"] for r in rows] == ["AutoEncoder(report)"]  # KNN is not in the report's table
+    r = rows[0]
+    assert r["model_kb"] == 4.0 and r["fit_seconds"] == 20.0 and r["parameters"] == 842  # medians
+    assert abs(r["fit_seconds_ratio"] - 20.0 / 32.751) < 1e-12
+    assert abs(r["parameters_ratio"] - 1.0) < 1e-12
+    md = cost_table(doc)
+    assert "20 / 32.8 (0.61x)" in md and "T4 GPU" in md
+    assert cost_table({**doc, "suite": "adbench"}) == ""
+
+    class _Res:
+        failures, wall_seconds, out_dir = [], 1.0, None
+
+        def to_json(self):
+            return {**doc, "options": {"detectors": ["AutoEncoder(report)", "KNN"], "seeds": [0, 1, 2]}}
+
+    text = bench_report(_Res(), width=100)
+    assert "Cost beside the report's" in text and max(len(line) for line in text.splitlines()) <= 100

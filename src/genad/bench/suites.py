@@ -130,8 +130,9 @@ SUITES: dict[str, Suite] = {
             "the 10% file, test on the report's 10,000-row sample (fixed split; seeds vary the detector).",
             specs=(DatasetSpec("kdd99-ff12", "kdd99-ff12"),),
             notes="one fixed split, so the seed spread is the detectors' own (initialisation, batches); the "
-                  "published FF12 numbers came from a different implementation (Keras) and their timing "
-                  "table could not be verified.",
+                  "published FF12 numbers came from a different implementation (Keras), and its cost table "
+                  "from a machine with a T4 GPU for the deep models; '<name>(report)' rows use the report's "
+                  "own settings, the plain names genad's.",
         ),
         Suite(
             "ecg5000",
