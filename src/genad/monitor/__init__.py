@@ -9,5 +9,9 @@
 """
 
 from .drift import DriftReport, Monitor, attach_reference, feature_drift, mmd_test, score_drift
+from .feedback import FeedbackStore, store_path
+from .retrain import RetrainResult, fit_with_labels, labels_for_keys, retrain, retrain_file
 
-__all__ = ["Monitor", "DriftReport", "attach_reference", "score_drift", "feature_drift", "mmd_test"]
+__all__ = ["Monitor", "DriftReport", "attach_reference", "score_drift", "feature_drift", "mmd_test",
+           "FeedbackStore", "store_path", "retrain", "retrain_file", "RetrainResult", "fit_with_labels",
+           "labels_for_keys"]
