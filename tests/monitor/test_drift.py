@@ -17,7 +17,7 @@ from genad.monitor import DriftReport, Monitor, attach_reference, feature_drift,
 @pytest.fixture(scope="module")
 def knn():
     rng = np.random.default_rng(0)
-    return genad.KNN().fit(rng.normal(size=(2000, 4)))
+    return genad.KNN().fit(rng.normal(size=(6000, 4)))  # hold-out calibration: scores tested against it
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,24 @@ def test_score_drift_detected_with_since(knn):
     assert shifted[0].tests["score"]["p_value"] < 1e-6 and 0 < shifted[0].statistic <= 1
     back = [mon.update(rng.normal(size=(200, 4))) for _ in range(2)]
     assert not back[-1].drift and back[-1].since is None
+
+
+def test_cross_conformal_model_takes_its_score_reference_from_the_stream():
+    """Calibration scores from five other models are not exchangeable with the final model's:
+    the first rows monitored become the score reference, and are not tested."""
+    rng = np.random.default_rng(12)
+    det = genad.IsolationForest(random_state=0).fit(rng.normal(size=(1000, 4)))
+    assert det.calibration_.startswith("cross-conformal")
+    mon = Monitor(det, reference_size=400, inputs=False)
+    assert mon.score_reference == "stream"
+    r1 = mon.update(rng.normal(size=(300, 4)))
+    assert r1.tests["score"]["status"] == "waiting: score reference 300 of 400 rows" and r1.window == 0
+    r2 = mon.update(rng.normal(size=(300, 4)))
+    assert r2.window == 200 and r2.tests["score"]["reference"] == "stream"
+    assert mon.update(rng.normal(size=(300, 4)) * 2).drift
+    assert Monitor(det, score_reference="calibration").score_reference == "calibration"
+    with pytest.raises(ValueError, match="score_reference"):
+        Monitor(det, score_reference="train")
 
 
 def test_score_test_direction():
@@ -89,11 +107,12 @@ def test_mmd_permutation_test():
 
 def test_latent_test_on_model_codes(ae):
     rng = np.random.default_rng(4)
-    mon = Monitor(ae, reference=rng.normal(size=(800, 6)), window=300)
+    mon = Monitor(ae, reference=rng.normal(size=(800, 6)), window=300, score_reference="calibration")
     assert mon.latent
     calm = mon.update(rng.normal(size=(300, 6)))
     assert calm.tests["latent"]["status"] == "ok" and calm.tests["latent"]["p_value"] > 0.01
-    moved = Monitor(ae, reference=rng.normal(size=(800, 6)), window=300, inputs=False).update(
+    moved = Monitor(ae, reference=rng.normal(size=(800, 6)), window=300, inputs=False,
+                    score_reference="calibration").update(
         rng.normal(size=(300, 6)) + 1.0)
     assert moved.drift and moved.tests["latent"]["p_value"] < 0.01
     assert not Monitor(genad.KNN().fit(rng.normal(size=(50, 6)))).latent
@@ -122,7 +141,7 @@ def test_reference_saved_with_the_model(tmp_path):
     back = genad.load(tmp_path / "m.genad")
     new = X.sample(200, random_state=0).copy()
     new["bytes"] += 2
-    rep = Monitor(back).update(new)
+    rep = Monitor(back, reference_size=100).update(new)  # 100 stream rows: the score reference
     assert rep.drift and rep.features == ["bytes"]
 
 
@@ -132,10 +151,11 @@ def test_sequences_and_images_are_tested_per_channel():
     seq = genad.AutoEncoder(**fast).fit(rng.normal(size=(200, 5, 2)).astype(np.float32))
     new = rng.normal(size=(150, 5, 2)).astype(np.float32)
     new[:, :, 1] *= 3
-    rep = Monitor(seq, reference=rng.normal(size=(200, 5, 2)), latent=False).update(new)
+    rep = Monitor(seq, reference=rng.normal(size=(200, 5, 2)), latent=False, score_reference="calibration").update(new)
     assert "feature1:std" in rep.features and not any(f.startswith("feature0") for f in rep.features)
     img = genad.AutoEncoder(**fast).fit(rng.normal(size=(100, 1, 8, 8)).astype(np.float32))
-    rep = Monitor(img, reference=rng.normal(size=(100, 1, 8, 8))).update(rng.normal(size=(60, 1, 8, 8)) + 1)
+    rep = Monitor(img, reference=rng.normal(size=(100, 1, 8, 8)), score_reference="calibration").update(
+        rng.normal(size=(60, 1, 8, 8)) + 1)
     assert rep.drift and "channel0:mean" in rep.features and rep.tests["latent"]["status"] == "ok"
 
 

@@ -32,7 +32,7 @@ def one_line_error(res, *needles):
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("mon")
     rng = np.random.default_rng(0)
-    train = pd.DataFrame(rng.normal(size=(1200, 4)), columns=COLS)
+    train = pd.DataFrame(rng.normal(size=(6000, 4)), columns=COLS)  # hold-out calibration
     train.to_parquet(d / "train.parquet")
     genad.KNN().fit(train).save(d / "net.genad")
     new = d / "new"

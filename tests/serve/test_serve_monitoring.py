@@ -23,10 +23,11 @@ def test_drift_follows_the_scored_rows(client):
     assert r.status_code == 200, r.text
     doc = r.json()
     assert doc["drift"] is False and doc["rows_seen"] == 0 and doc["tests"]["score"]["status"].startswith("waiting")
-    for _ in range(4):  # 1,200 normal rows: the first 1,000 become the input reference
+    for _ in range(4):  # 1,200 normal rows: the first 1,000 become the score and input reference
         _score(client, "iso", rng.normal(size=(300, 5)))
     calm = client.get("/v1/models/iso/drift").json()
-    assert calm["rows_seen"] == 1200 and calm["window"] == 1000 and calm["tests"]["inputs"]["status"] == "ok"
+    assert calm["rows_seen"] == 1200 and calm["window"] == 200 and calm["tests"]["inputs"]["status"] == "ok"
+    assert calm["tests"]["score"]["reference"] == "stream"  # iso: cross-conformal calibration
     assert calm["drift"] is False and calm["batch"] == 2
     moved = rng.normal(size=(1000, 5))
     moved[:, 2] += 2.0

@@ -138,7 +138,8 @@ def _drift_p(det, X, alpha: float) -> float | None:
 
     if len(X) < 10:
         return None
-    mon = Monitor(det, alpha=alpha, inputs=False, latent=False, window=max(len(X), 10), min_rows=10)
+    mon = Monitor(det, alpha=alpha, inputs=False, latent=False, window=max(len(X), 10), min_rows=10,
+                  score_reference="calibration")
     return float(mon.update(X).p_value)
 
 
