@@ -29,6 +29,8 @@ never detected) and ``detected``. Usage::
     PYTHONPATH=src python benchmarks/monitor/drift.py kdd99 --seeds 0 1 2
     PYTHONPATH=src python benchmarks/monitor/drift.py kdd99 --seeds 0 1 2 --http-weight 0.8
     PYTHONPATH=src python benchmarks/monitor/drift.py nab --seeds 0
+    PYTHONPATH=src python benchmarks/monitor/drift.py nab --seeds 0 --detectors IsolationForest \
+        --series jumpsup jumpsdown flatmiddle --out benchmarks/monitor/results/drift_nab_shifts.json
     PYTHONPATH=src python benchmarks/monitor/drift.py synthetic --seeds $(seq 0 19) --detectors IsolationForest
 """
 
@@ -156,7 +158,7 @@ NAB_SERIES = [
 ]
 
 
-def run_nab(rec, seeds, detectors, length=12, batch=48, window=288):
+def run_nab(rec, seeds, detectors, length=12, batch=48, window=288, only=None):
     import json
 
     from genad.datasets import get_data_home
@@ -166,7 +168,7 @@ def run_nab(rec, seeds, detectors, length=12, batch=48, window=288):
 
     labels = json.loads((Path(get_data_home()) / "nab" / "labels" / "combined_labels.json").read_text())
     for seed in seeds:
-        for series in NAB_SERIES:
+        for series in [s for s in NAB_SERIES if not only or any(o in s for o in only)]:
             df, _ = load_nab_series(series)
             W = sliding_windows(df["value"].to_numpy(), length).reshape(-1, length)
             ends = df["timestamp"].to_numpy()[length - 1:]
@@ -199,6 +201,7 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--detectors", nargs="+", default=["IsolationForest", "AutoEncoder"])
     ap.add_argument("--out", default=None)
+    ap.add_argument("--series", nargs="+", default=None, help="nab: only the series whose name contains one of these")
     ap.add_argument("--http-weight", type=float, default=0.3, help="kdd99: weight of http rows after the shift")
     args = ap.parse_args()
     import torch
@@ -213,7 +216,7 @@ def main():
     if args.stream == "kdd99":
         run_kdd(rec, args.seeds, args.detectors, http_weight=args.http_weight)
     elif args.stream == "nab":
-        run_nab(rec, args.seeds, args.detectors)
+        run_nab(rec, args.seeds, args.detectors, only=args.series)
     else:
         run_synthetic(rec, args.seeds, args.detectors)
     print(f"wrote {rec.write()}")
