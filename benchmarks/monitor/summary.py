@@ -60,7 +60,8 @@ def feedback_table(df: pd.DataFrame) -> str:
 
 
 def main():
-    for name in ("drift_synthetic.json", "drift_kdd99.json", "drift_kdd99_http0.8.json", "drift_nab.json"):
+    for name in ("drift_synthetic.json", "drift_kdd99.json", "drift_kdd99_http0.8.json", "drift_nab.json",
+                 "drift_nab_shifts.json"):
         df = _frame(name)
         if df is not None:
             print(f"### {name}\n\n{drift_table(df)}\n")
