@@ -31,7 +31,9 @@ The families are combined with Bonferroni's correction: the report's ``p_value``
 So a check of data without drift alarms with probability at most ``alpha`` (averaged over
 calibration sets). Checks on overlapping windows are correlated; the number of false alarms per
 10,000 rows therefore depends on how often one checks: it is at most
-``alpha x checks per 10,000 rows``, and measured in ``benchmarks/monitor``.
+``alpha x checks per 10,000 rows``, and measured in ``benchmarks/monitor``. Every test assumes
+independent rows: on overlapping sliding windows of a time series the rate is several times
+``alpha`` (measured there on NAB); monitor non-overlapping windows instead.
 
 Reference rows for the input and latent tests: ``reference=`` (training rows), else the rows
 stored in the model by :func:`attach_reference`, else the first ``reference_size`` rows the
