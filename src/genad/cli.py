@@ -1,4 +1,4 @@
-"""The ``genad`` command line: fit, score, datasets, bench, serve.
+"""The ``genad`` command line: fit, score, datasets, bench, monitor, feedback, retrain, serve.
 
 Every error caused by the user's input ends the command with exit status 2 and one line on
 stderr that says what is wrong and what to do, never a traceback.
@@ -313,6 +313,156 @@ def bench(
             command="genad " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None,
         )
         typer.echo(B.bench_report(result))
+
+    _run(go)
+
+
+def data_files(pattern: str) -> list[Path]:
+    """The files a ``--data`` value names: one path, or a glob pattern (sorted)."""
+    import glob
+
+    p = Path(pattern)
+    if p.exists():
+        return [p]
+    files = [Path(f) for f in sorted(glob.glob(pattern)) if Path(f).is_file()]
+    if not files:
+        raise CLIError(f"no data file matches {pattern!r}; give a CSV or Parquet file or a pattern such as 'new/*.parquet'")
+    return files
+
+
+@app.command()
+def monitor(
+    model: Path = typer.Option(..., "--model", help="model file written by genad fit"),
+    data: str = typer.Option(..., "--data", help="new rows: a CSV/Parquet file or a pattern ('new/*.parquet'), one batch per file"),
+    reference: Optional[Path] = typer.Option(None, "--reference", help="training rows for the input and latent tests "
+                                             "(default: rows stored in the model, else the first rows seen)"),
+    batch_rows: Optional[int] = typer.Option(None, "--batch-rows", help="split each file into batches of this many rows"),
+    alpha: float = typer.Option(0.01, "--alpha", help="false-alarm level of one check"),
+    window: int = typer.Option(1000, "--window", help="most recent rows tested at each check"),
+    drop: Optional[List[str]] = typer.Option(None, "--drop", help="column left out of the model input (repeatable)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON report per batch"),
+):
+    """Check new rows for drift against a saved model: scores, each input feature, latent codes."""
+
+    def go():
+        import genad
+        from genad.monitor import Monitor
+
+        det = genad.load(model)
+        ref = None
+        if reference is not None:
+            ref = read_table(reference)
+            ref = ref.drop(columns=[c for c in drop or [] if c in ref.columns])
+        mon = Monitor(det, reference=ref, alpha=alpha, window=window, min_rows=min(50, window))
+        if batch_rows is not None and batch_rows < 1:
+            raise CLIError("--batch-rows must be at least 1")
+        report = None
+        for path in data_files(data):
+            df = drop_columns(read_table(path), drop, path)
+            check_columns(det, df, path)
+            step = batch_rows or len(df)
+            for start in range(0, len(df), step):
+                report = mon.update(df.iloc[start:start + step])
+                if as_json:
+                    typer.echo(json.dumps({"file": str(path), **report.to_dict()}, allow_nan=False))
+                else:
+                    typer.echo(f"{path.name} rows {start}-{start + min(step, len(df) - start) - 1}: "
+                               f"{'DRIFT' if report.drift else 'ok'} (p = {report.p_value:.3g})"
+                               + (f" features {', '.join(report.features[:5])}" if report.features else ""))
+        if not as_json and report is not None:
+            typer.echo(str(report))
+
+    _run(go)
+
+
+@app.command()
+def feedback(
+    model: Path = typer.Option(..., "--model", help="model file the verdicts are about"),
+    key: Optional[str] = typer.Option(None, "--key", help="the scored item's id"),
+    verdict: Optional[int] = typer.Option(None, "--verdict", help="1 anomaly, 0 normal"),
+    who: Optional[str] = typer.Option(None, "--who", help="the analyst"),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="CSV/Parquet of verdicts: columns key, verdict, who (when optional)"),
+    store: Optional[Path] = typer.Option(None, "--store", help="feedback store (default NAME.feedback.sqlite beside the model)"),
+):
+    """Record analysts' verdicts on scored items (append-only store beside the model); without
+    verdicts, print what the store holds."""
+
+    def go():
+        from genad.monitor import FeedbackStore, store_path
+
+        if not model.exists():
+            raise CLIError(f"model file {model} does not exist")
+        st = FeedbackStore(store or store_path(model))
+        records = []
+        if labels is not None:
+            df = read_table(labels)
+            missing = [c for c in ("key", "verdict") if c not in df.columns]
+            if missing:
+                raise CLIError(f"{labels} lacks column(s) {missing}; give key, verdict and who")
+            if "who" not in df.columns and who is None:
+                raise CLIError(f"{labels} has no who column; add one or pass --who NAME")
+            for rec in df.to_dict("records"):
+                rec = {k: v for k, v in rec.items() if k in ("key", "verdict", "who", "when")}
+                rec.setdefault("who", who)
+                rec["key"] = str(rec["key"])
+                records.append(rec)
+        if key is not None or verdict is not None:
+            if key is None or verdict is None or who is None:
+                raise CLIError("give --key, --verdict and --who together (or --labels FILE)")
+            records.append({"key": key, "verdict": verdict, "who": who})
+        if records:
+            n = st.add_many(records)
+            typer.echo(f"stored {n} verdict(s) in {st.path}")
+        s = st.summary()
+        typer.echo(f"{st.path}: {s['records']} records, {s['keys']} items ({s['anomalies']} anomalies, {s['normals']} normal)")
+
+    _run(go)
+
+
+@app.command()
+def retrain(
+    model: Path = typer.Option(..., "--model", help="model file in service (NAME.genad)"),
+    data: str = typer.Option(..., "--data", help="new rows: a CSV/Parquet file or a pattern, with a key column"),
+    key_column: str = typer.Option(..., "--key-column", help="column of the items' ids (matched with the verdicts; not a model input)"),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="verdicts: a feedback store (.sqlite) or a CSV/Parquet "
+                                          "with key, verdict (default: the store beside the model)"),
+    metric: str = typer.Option("f1", "--metric", help="f1, f2, accuracy or precision_at_recall"),
+    holdout: float = typer.Option(0.3, "--holdout", help="fraction of rows held out for the comparison"),
+    recalibrate_only: bool = typer.Option(False, "--recalibrate-only", help="keep the model, choose a new threshold"),
+    drop: Optional[List[str]] = typer.Option(None, "--drop", help="column left out of the model input (repeatable)"),
+):
+    """Build a new model version from analysts' verdicts; promote it over NAME.genad only if it is
+    not worse on held-out labelled items. Every version stays as NAME.vK.genad with its lineage."""
+
+    def go():
+        import pandas as pd
+
+        import genad
+        from genad.monitor import FeedbackStore, labels_for_keys, retrain_file, store_path
+
+        det = genad.load(model)
+        frames = [read_table(p) for p in data_files(data)]
+        df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if key_column not in df.columns:
+            raise CLIError(f"--key-column {key_column!r} is not a column of the data; columns: {list(df.columns)[:20]}")
+        keys = df[key_column].astype(str).tolist()
+        X = drop_columns(df.drop(columns=[key_column]), drop, Path(data))
+        check_columns(det, X, Path(data))
+        src = labels if labels is not None else store_path(model)
+        if src.suffix == ".sqlite":
+            if not src.exists():
+                raise CLIError(f"feedback store {src} does not exist; record verdicts with genad feedback first")
+            verdicts = FeedbackStore(src).labels()
+        else:
+            t = read_table(src)
+            if not {"key", "verdict"} <= set(t.columns):
+                raise CLIError(f"{src} needs the columns key and verdict")
+            verdicts = {str(k): int(v) for k, v in zip(t["key"], t["verdict"])}
+        y = labels_for_keys(keys, verdicts)
+        if (y >= 0).sum() == 0:
+            raise CLIError(f"none of the {len(keys)} rows has a verdict in {src} (matched on {key_column})")
+        res = retrain_file(model, X, y, metric=metric, holdout=holdout, refit=not recalibrate_only)
+        typer.echo(str(res))
 
     _run(go)
 

@@ -127,6 +127,7 @@ def require(role: str):
                 raise APIError(403, "forbidden", f"this key has the role {key.role!r}; "
                                f"this operation needs a key with the role {role!r}")
             who = "key:" + key.name
+        request.state.caller = who
         svc.buckets.take(who)
 
     return Depends(check)
@@ -278,7 +279,7 @@ def _render(entry: ModelEntry, res: dict, threshold: float, parquet: bool) -> tu
     return json.dumps(doc, allow_nan=False, separators=(",", ":")).encode(), "application/json"
 
 
-def _score_job(entry, media, body, max_rows, threshold, fpr, want_parquet, state):
+def _score_job(entry, media, body, max_rows, threshold, fpr, want_parquet, state, monitors=None):
     threshold = decision_threshold(entry.detector, threshold, fpr)
     X, n = parse_rows(media, body, max_rows)
     state["rows"] = n
@@ -286,6 +287,8 @@ def _score_job(entry, media, body, max_rows, threshold, fpr, want_parquet, state
     if not np.isfinite(res["scores"]).all():
         raise APIError(422, "invalid_input", "the model produced non-finite scores for these rows "
                        "(values far outside the training range?)")
+    if monitors is not None:  # the drift window of GET /v1/models/{name}/drift
+        monitors.observe(entry, X, res["scores"])
     return _render(entry, res, threshold, want_parquet)
 
 
@@ -349,7 +352,7 @@ async def score(
         loop = asyncio.get_running_loop()
         out, kind = await loop.run_in_executor(
             svc.pool, _score_job, entry, media, body, svc.max_rows, threshold, fpr, want_parquet,
-            request.scope["state"])
+            request.scope["state"], svc.monitors)
     headers = {"X-Genad-Model": entry.name, "X-Genad-Digest": entry.digest}
     return Response(out, media_type=kind, headers=headers)
 

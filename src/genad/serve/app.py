@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from . import api
+from . import api, monitoring
 from .auth import KeyStore
 from .limits import (BodyTooLarge, Gate, GuardMiddleware, RateLimited, TokenBuckets, TooBusy,
                      retry_after_header, too_large_message)
@@ -43,6 +43,7 @@ class Service:
     max_rows: int
     workers: int
     pool: ThreadPoolExecutor = field(init=False)
+    monitors: monitoring.Monitors = field(default_factory=monitoring.Monitors)
 
     def __post_init__(self):
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="genad-score")
@@ -125,6 +126,7 @@ def create_app(
     app.state.genad = svc
     app.include_router(api.router)
     app.include_router(api.v1)
+    app.include_router(monitoring.v1, responses=api._ERRORS)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)
     _add_error_handlers(app)
