@@ -364,6 +364,13 @@ class Detector(_Calibrated, RenamedParameters, BaseEstimator):
         ``1 / (len(calibration_scores_) + 1)``."""
         return _th.conformal_p_values(self.calibration_scores_, self.decision_function(X))
 
+    def explain(self, X, **kwargs):
+        """Per-feature contributions to the anomaly scores of ``X``, with the feature names
+        (a :class:`genad.explain.Explanation`; options and meaning per detector family there)."""
+        from .explain import explain
+
+        return explain(self, X, **kwargs)
+
     def calibrate(self, X, y, metric: str = "f1", min_recall: float = 0.9):
         """Set the threshold from labelled validation data (y: 1 = anomaly).
 
