@@ -371,6 +371,13 @@ class Detector(_Calibrated, RenamedParameters, BaseEstimator):
 
         return explain(self, X, **kwargs)
 
+    def export_onnx(self, path, **kwargs):
+        """Write the detector as an ONNX graph from raw samples to the score (see
+        :mod:`genad.export`; ADGAN and AnoGAN are refused, with the reason)."""
+        from .export import export_onnx
+
+        return export_onnx(self, path, **kwargs)
+
     def calibrate(self, X, y, metric: str = "f1", min_recall: float = 0.9):
         """Set the threshold from labelled validation data (y: 1 = anomaly).
 

@@ -1,4 +1,4 @@
-"""The ``genad`` command line: fit, score, explain, datasets, bench, serve.
+"""The ``genad`` command line: fit, score, explain, export, datasets, bench, serve.
 
 Every error caused by the user's input ends the command with exit status 2 and one line on
 stderr that says what is wrong and what to do, never a traceback.
@@ -298,6 +298,28 @@ def explain(
             res.insert(0, "score", e.scores)
             res.insert(1, "base_value", e.base_values)
             write_table(res, out)
+
+    _run(go)
+
+
+@app.command()
+def export(
+    model: Path = typer.Option(..., "--model", help="model file written by genad fit"),
+    out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: the model's name with .onnx)"),
+    format: str = typer.Option("onnx", "--format", help="export format (onnx)"),
+):
+    """Export a saved model as an ONNX graph: raw rows in, anomaly score out (threshold in its metadata)."""
+
+    def go():
+        import genad
+
+        if format.lower() != "onnx":
+            raise CLIError(f"unknown --format {format!r}; the one format is onnx")
+        det = genad.load(model)
+        path = out or Path(model).with_suffix(".onnx")
+        det.export_onnx(path)
+        typer.echo(f"exported {type(det).__name__} to {path} (input X: raw rows, output score; "
+                   f"threshold {det.threshold_:.6g} in the metadata)")
 
     _run(go)
 
