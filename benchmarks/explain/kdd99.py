@@ -83,6 +83,7 @@ def main(argv=None):
                         top_features=", ".join(f"{e.feature_names[j]} {mean_share[j]:.2f}" for j in top),
                         explain_s_per_100=100 * secs / int(flagged.sum()), fit_seconds=fit_s)
             print(name, attack, r["n_flagged"], "/", len(rows), r["top_features"], f"agree {agree:.2f}", flush=True)
+        rec.write()  # after every detector: a long run keeps what it measured
     rec.write()
 
 

@@ -106,6 +106,7 @@ def main(argv=None):
                             explain_s_per_100=100 * secs / len(Xf), fit_seconds=fit_s)
                 print({k: r[k] for k in ("dataset", "detector", "seed", "n_flagged", "hit_all_k2", "hit_all_k5",
                                          "hit_any_k2", "explain_s_per_100")}, flush=True)
+            rec.write()  # after every detector: a long run keeps what it measured
     rec.write()
 
 
