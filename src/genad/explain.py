@@ -174,17 +174,20 @@ def background_rows(det, background=None, n_background: int = 32, seed: int = 0)
     return B
 
 
+def is_deep(det) -> bool:
+    """Whether ``det`` scores with torch networks (a :class:`genad.detectors.deep.DeepDetector`)."""
+    return callable(getattr(det, "_score_batch", None)) and callable(getattr(det, "_modules", None))
+
+
 def method_for(det) -> str:
     """The explanation family of a fitted point detector (see the module docstring)."""
-    from .detectors.deep import DeepDetector
-
     name = type(det).__name__
     if name in ("ADGAN", "AnoGAN"):
         return "residual"
     if name == "Seq2Seq" or (name in ("AutoEncoder", "VAE", "AdversarialAutoEncoder")
                              and getattr(det, "score_type", "reconstruction") == "reconstruction"):
         return "reconstruction"
-    if isinstance(det, DeepDetector):
+    if is_deep(det):
         return "integrated_gradients"
     return "shapley"
 
@@ -192,8 +195,6 @@ def method_for(det) -> str:
 # ----------------------------------------------------------------------------- families
 def _reconstruction(det, Xs: np.ndarray) -> np.ndarray:
     import torch
-
-    from .detectors.autoencoder import _ReconstructionModel
 
     name = type(det).__name__
     if name == "Seq2Seq":
@@ -210,7 +211,6 @@ def _reconstruction(det, Xs: np.ndarray) -> np.ndarray:
 
         err = det._forward_batched(per_cell, Xs)
     else:
-        assert isinstance(det, _ReconstructionModel)
         err = (Xs - det._forward_batched(det._reconstruct_tensor, Xs)) ** 2
     return err / int(np.prod(Xs.shape[1:]))
 
@@ -330,9 +330,7 @@ def explain(det, X, *, background=None, method: str | None = None, max_evals: in
     elif chosen == "residual":
         values, base = _residual(det, Xs, scores), zeros
     elif chosen == "integrated_gradients":
-        from .detectors.deep import DeepDetector
-
-        if not isinstance(det, DeepDetector):
+        if not is_deep(det):
             raise ValueError(f"{type(det).__name__} is not differentiable; use method='shapley'.")
         B = background_rows(det, background, n_background, random_state)
         Bs = B.mean(axis=0, keepdims=True)

@@ -67,10 +67,10 @@ def _torch_module(det):
     """A torch module: raw samples -> score, for deep detectors and the formula-based classics."""
     import torch
 
-    from .detectors.deep import DeepDetector
+    from .explain import is_deep as _is_deep
 
     ndim = 1 + len(det.input_shape_)
-    is_deep = isinstance(det, DeepDetector)
+    is_deep = _is_deep(det)
     tdtype = torch.float32 if is_deep else torch.float64
     off, scale = _scaler_arrays(det, ndim, np.float32 if is_deep else np.float64)
     score = _deep_score(det) if is_deep else _classic_score(det)
@@ -92,7 +92,8 @@ def _deep_score(det):
     import torch
 
     if type(det).__name__ == "VAE":
-        from .detectors.autoencoder import squared_error
+        def squared_error(x, x_hat):  # per-row mean over every cell, as the VAE's score
+            return (x - x_hat).pow(2).reshape(x.shape[0], -1).mean(dim=1)
 
         def vae_score(x):
             mu, logvar = det._posterior(x)
