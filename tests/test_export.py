@@ -66,8 +66,9 @@ def test_sequences_parity(cls, tmp_path):
     check_parity(det, rng.normal(size=(9, 12, 3)) * 2, tmp_path / "s.onnx")
 
 
-@pytest.mark.parametrize("cls", [genad.AutoEncoder, genad.VAE, genad.GANomaly, genad.BiGAN, genad.Seq2Seq],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [genad.AutoEncoder, genad.VAE] + [
+    pytest.param(c, marks=pytest.mark.slow) for c in (genad.GANomaly, genad.BiGAN, genad.Seq2Seq)],
+    ids=lambda c: c.__name__)
 def test_images_parity(cls, tmp_path):
     rng = np.random.default_rng(2)
     img = rng.uniform(-1, 1, size=(64, 1, 16, 16))
