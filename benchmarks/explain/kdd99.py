@@ -55,12 +55,16 @@ def main(argv=None):
     ap.add_argument("--data-home", default=None)
     ap.add_argument("--detectors", nargs="+", default=["AutoEncoder", "VAE", "IsolationForest", "KNN"])
     ap.add_argument("--out", default=str(HERE / "results" / "kdd99_attacks.json"))
+    ap.add_argument("--resume", action="store_true", help="add to the records already in --out")
     a = ap.parse_args(argv)
     train, tests = load(a.data_home, a.seed)
     rec = Recorder("explain-kdd99", a.out, metrics=["top1_agreement"],
                    title="KDD Cup 99: the features each attack type lights up",
                    description=__doc__.split("\n\n")[1].replace("\n", " "))
+    done = {r["detector"] for r in (rec.resume() if a.resume else [])}
     for name in a.detectors:
+        if name in done:
+            continue
         det = getattr(genad, name)(random_state=a.seed)
         t0 = time.perf_counter()
         det.fit(train)

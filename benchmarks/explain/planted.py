@@ -75,10 +75,12 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--detectors", nargs="+", default=["AutoEncoder", "VAE", "IsolationForest", "KNN", "PCA", "GMM"])
     ap.add_argument("--out", default=str(HERE / "results" / "planted.json"))
+    ap.add_argument("--resume", action="store_true", help="add to the records already in --out")
     a = ap.parse_args(argv)
     rec = Recorder("explain-planted", a.out, metrics=["hit_all_k2", "hit_all_k5"],
                    title="Planted-feature explanations: top-k contains the planted features",
                    description=__doc__.split("\n\n")[1].replace("\n", " "))
+    done = {(r["detector"], r["seed"]) for r in (rec.resume() if a.resume else [])}
     for seed in a.seeds:
         rng = np.random.default_rng(seed)
         W = rng.normal(size=(5, D)) * 0.3
@@ -86,6 +88,8 @@ def main(argv=None):
         sd = X.std(0)
         tests = {kind: planted(kind, 300, rng, W, sd) for kind in ("shift", "scale", "swap")}
         for name in a.detectors:
+            if (name, seed) in done:
+                continue
             det = getattr(genad, name)(random_state=seed)
             t0 = time.perf_counter()
             det.fit(X)
