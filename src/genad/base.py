@@ -364,6 +364,20 @@ class Detector(_Calibrated, RenamedParameters, BaseEstimator):
         ``1 / (len(calibration_scores_) + 1)``."""
         return _th.conformal_p_values(self.calibration_scores_, self.decision_function(X))
 
+    def explain(self, X, **kwargs):
+        """Per-feature contributions to the anomaly scores of ``X``, with the feature names
+        (a :class:`genad.explain.Explanation`; options and meaning per detector family there)."""
+        from .explain import explain
+
+        return explain(self, X, **kwargs)
+
+    def export_onnx(self, path, **kwargs):
+        """Write the detector as an ONNX graph from raw samples to the score (see
+        :mod:`genad.export`; ADGAN and AnoGAN are refused, with the reason)."""
+        from .export import export_onnx
+
+        return export_onnx(self, path, **kwargs)
+
     def calibrate(self, X, y, metric: str = "f1", min_recall: float = 0.9):
         """Set the threshold from labelled validation data (y: 1 = anomaly).
 

@@ -1,4 +1,5 @@
-"""The ``genad`` command line: fit, score, datasets, bench, monitor, feedback, retrain, serve.
+"""The ``genad`` command line: fit, score, explain, export, datasets, bench, monitor, feedback, retrain,
+serve.
 
 Every error caused by the user's input ends the command with exit status 2 and one line on
 stderr that says what is wrong and what to do, never a traceback.
@@ -264,6 +265,62 @@ def score(
             f"scored {len(res)} rows: {int(res[col['label']].sum())} flagged as anomalies; wrote {out}"
             + (f" (columns {', '.join(renamed)}: the input has columns of those names)" if renamed else "")
         )
+
+    _run(go)
+
+
+@app.command()
+def explain(
+    model: Path = typer.Option(..., "--model", help="model file written by genad fit"),
+    data: Path = typer.Option(..., "--data", help="rows to explain: CSV or Parquet with the training columns"),
+    top: int = typer.Option(5, "--top", min=1, help="features printed per row"),
+    flagged: bool = typer.Option(False, "--flagged", help="only rows above the model's threshold"),
+    out: Optional[Path] = typer.Option(None, "--out", help="also write every contribution to this CSV or Parquet"),
+    drop: Optional[List[str]] = typer.Option(None, "--drop", help="column left out of the model input (repeatable)"),
+):
+    """Print the features that contribute most to each row's anomaly score."""
+
+    def go():
+        import genad
+
+        det = genad.load(model)
+        df = drop_columns(read_table(data), drop, data)
+        check_columns(det, df, data)
+        e = det.explain(df)
+        for i, feats in enumerate(e.top(top)):
+            anomalous = e.scores[i] > det.threshold_
+            if flagged and not anomalous:
+                continue
+            mark = " ANOMALY" if anomalous else ""
+            parts = ", ".join(f"{name} {value:+.4g}" for name, value in feats)
+            typer.echo(f"row {i}: score {e.scores[i]:.6g}{mark} ({e.method}) {parts}")
+        if out is not None:
+            res = e.to_frame()
+            res.insert(0, "score", e.scores)
+            res.insert(1, "base_value", e.base_values)
+            write_table(res, out)
+
+    _run(go)
+
+
+@app.command()
+def export(
+    model: Path = typer.Option(..., "--model", help="model file written by genad fit"),
+    out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: the model's name with .onnx)"),
+    format: str = typer.Option("onnx", "--format", help="export format (onnx)"),
+):
+    """Export a saved model as an ONNX graph: raw rows in, anomaly score out (threshold in its metadata)."""
+
+    def go():
+        import genad
+
+        if format.lower() != "onnx":
+            raise CLIError(f"unknown --format {format!r}; the one format is onnx")
+        det = genad.load(model)
+        path = out or Path(model).with_suffix(".onnx")
+        det.export_onnx(path)
+        typer.echo(f"exported {type(det).__name__} to {path} (input X: raw rows, output score; "
+                   f"threshold {det.threshold_:.6g} in the metadata)")
 
     _run(go)
 

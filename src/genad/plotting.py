@@ -10,7 +10,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_reconstruction", "plot_latent", "plot_score_histogram", "plot_roc", "curve_style"]
+__all__ = ["plot_history", "plot_reconstruction", "plot_latent", "plot_score_histogram", "plot_roc", "curve_style",
+           "plot_explanation"]
 
 
 def _figure(figsize=(6.0, 4.0)):
@@ -218,3 +219,52 @@ def plot_roc(curves: Mapping[str, tuple], *, title: str | None = None, ax=None):
     ax.set_title(title or "ROC")
     ax.legend(loc="lower right", fontsize=7 if len(curves) > 6 else None)
     return fig
+
+
+def plot_explanation(explanation, rows=None, *, top: int = 10, ax=None):
+    """Contributions of a :class:`genad.explain.Explanation` (``det.explain(X)``).
+
+    Rows ``(n, d)``: one panel of horizontal bars per row in ``rows`` (default the first 4),
+    the ``top`` largest contributions by magnitude, positive (raising the score) in red. Sequences
+    ``(n, t, d)``: a heat map of time step x feature per row; images: a heat map of the pixels
+    (summed over channels). ``ax``: draw one row on this axes.
+    """
+    values = np.asarray(getattr(explanation, "values", None))
+    if values.ndim < 2:
+        raise ValueError("explanation must be what det.explain(X) returns (values of shape (n, ...)).")
+    n = len(values)
+    rows = list(range(min(n, 4))) if rows is None else [int(r) for r in np.atleast_1d(rows)]
+    if not rows or any(not 0 <= r < n for r in rows):
+        raise ValueError(f"rows must be indices in [0, {n}); got {rows}.")
+    if ax is not None and len(rows) != 1:
+        raise ValueError("ax= draws one row; pass rows=<index>.")
+    if ax is not None:
+        fig, axes = ax.figure, [ax]
+    else:
+        fig = _figure((5.0 * min(len(rows), 4), 3.5 * ((len(rows) + 3) // 4)))
+        grid = fig.subplots((len(rows) + 3) // 4, min(len(rows), 4), squeeze=False)
+        axes = list(grid.ravel())
+        for extra in axes[len(rows):]:
+            extra.set_visible(False)
+    names = explanation.feature_names
+    for a, r in zip(axes, rows):
+        v = values[r]
+        title = f"row {r}: score {float(explanation.scores[r]):.4g}"
+        if v.ndim == 1:
+            k = min(int(top), len(v))
+            order = np.argsort(-np.abs(v), kind="stable")[:k][::-1]
+            a.barh([names[j] for j in order], v[order], color=["tab:red" if v[j] > 0 else "tab:blue" for j in order])
+            a.axvline(0, color="black", linewidth=0.8)
+            a.set_xlabel(f"contribution ({explanation.method})")
+        else:
+            img = v if v.ndim == 2 else v.sum(axis=0)
+            lim = float(np.abs(img).max()) or 1.0
+            im = a.imshow(img.T if v.ndim == 2 else img, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                          interpolation="nearest")
+            if v.ndim == 2:
+                a.set_xlabel("time step")
+                a.set_yticks(range(len(names)), names)
+            fig.colorbar(im, ax=a, label="contribution")
+        a.set_title(title)
+    return fig
+

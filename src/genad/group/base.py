@@ -240,6 +240,13 @@ class GroupDetector(_Calibrated, RenamedParameters, BaseEstimator):
         pts, offsets, _ = self._input(X, groups, fitting=False)
         return np.asarray(self._score_groups(self.scaler_.transform(pts), offsets), dtype=np.float64)
 
+    def explain(self, X, groups=None, *, n_points: int = 5):
+        """Which points and which features drive each group's score (a
+        :class:`genad.explain.GroupExplanation`)."""
+        from ..explain import explain_groups
+
+        return explain_groups(self, X, groups, n_points=n_points)
+
     def score_samples(self, X, groups=None) -> np.ndarray:
         """Same as :meth:`decision_function` (higher = more anomalous)."""
         return self.decision_function(X, groups)
