@@ -31,7 +31,7 @@ ROOT = HERE.parents[1]
 KEEP = ["id", "timestamp"]
 MODELS = {
     "IsolationForest": ("IsolationForest", {"random_state": 0}),
-    "AutoEncoder": ("AutoEncoder", {"random_state": 0}),
+    "AutoEncoder": ("AutoEncoder", {"epochs": 20, "random_state": 0}),
 }
 FIT_ROWS = 20_000
 
