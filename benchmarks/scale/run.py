@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import shutil
@@ -116,6 +117,28 @@ def one(mode: str, model: Path, source: Path, out: Path) -> dict:
     return res
 
 
+def estimate(records: list[dict], target_bytes: float = 100e9, hours: float = 1.0) -> list[dict]:
+    """From the largest measured data set: single-process streaming rows/s (one core), the Dask
+    speed-up on 2 workers and the Parquet bytes per row, the core-hours to score ``target_bytes``
+    and the workers to do it in ``hours`` (the 2-worker efficiency assumed to hold)."""
+    out = []
+    for det in sorted({r["detector"] for r in records}):
+        ok = [r for r in records if r["detector"] == det and r.get("status") == "ok"]
+        size = max((r["rows"] for r in ok), default=0)
+        by = {r["variant"]: r for r in ok if r["rows"] == size}
+        if "stream" not in by:
+            continue
+        per_core = by["stream"]["rows_per_s"]
+        eff = by["dask-2"]["rows_per_s"] / (2 * per_core) if "dask-2" in by else 1.0
+        rows = target_bytes / by["stream"]["bytes_per_row"]
+        core_hours = rows / per_core / 3600
+        out.append({"detector": det, "from_rows": size, "rows_per_s_per_core": per_core, "dask_2_efficiency": eff,
+                    "target_rows": rows, "core_hours": core_hours,
+                    "workers_for_target_hours": math.ceil(core_hours / (hours * min(eff, 1.0))),
+                    "target_hours": hours, "target_bytes": target_bytes})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("/tmp/genad-scale"))
@@ -124,6 +147,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=list(MODELS))
     ap.add_argument("--out", type=Path, default=HERE / "results" / "scale.json")
     ap.add_argument("--one", nargs=4, metavar=("MODE", "MODEL", "SOURCE", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--resume", action="store_true", help="keep the records already in --out and add to them")
+    ap.add_argument("--estimate-only", action="store_true", help="add the 100 GB estimate to --out from its records")
     a = ap.parse_args()
     if a.one:
         print(json.dumps(one(a.one[0], Path(a.one[1]), Path(a.one[2]), Path(a.one[3]))))
@@ -136,6 +161,16 @@ def main() -> None:
                    description="rows/s and peak resident memory: read-everything vs streaming vs Dask (2 workers)",
                    command="PYTHONPATH=src python benchmarks/scale/run.py " + " ".join(sys.argv[1:]),
                    machine_note="2 CPU cores shared with other work; load average recorded per record")
+    if a.estimate_only:
+        from genad.bench.results import expand_records, load_result_json
+
+        doc = load_result_json(a.out)
+        rec.records = [r for r in expand_records(doc) if r.get("variant") != "estimate-100GB"]
+        rec.command, rec.commit = doc["command"], doc["commit"]
+        _add_estimates(rec)
+        return
+    if a.resume:
+        rec.resume()
     models = fit_models(a.data, a.data / "models")
     for size in a.sizes:
         source = a.data / size
@@ -157,6 +192,15 @@ def main() -> None:
                             load_after=os.getloadavg()[0])
                 print(json.dumps(rec.records[-1]), flush=True)
                 rec.write()
+    _add_estimates(rec)
+
+
+def _add_estimates(rec) -> None:
+    cmd = "PYTHONPATH=src python benchmarks/scale/run.py --estimate-only"
+    for e in estimate([r for r in rec.records if r.get("variant") != "estimate-100GB"]):
+        rec.add(dataset="kdd-like-100GB", seed=None, variant="estimate-100GB", command=cmd, **e)
+        print(json.dumps(rec.records[-1]), flush=True)
+    rec.write()
 
 
 if __name__ == "__main__":
