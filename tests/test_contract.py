@@ -154,3 +154,45 @@ def test_torch_tensor_input(blobs):
     X, X_test, _ = blobs
     det = genad.PCA().fit(torch.tensor(X))
     np.testing.assert_allclose(det.decision_function(torch.tensor(X_test)), det.decision_function(X_test))
+
+
+@pytest.mark.parametrize("cls", DETECTORS, ids=IDS)
+def test_labels_leave_known_anomalies_out(cls, blobs):
+    """fit(X, y) with y = 1 for known anomalies learns what fit(X[y != 1]) learns, still scores
+    every row, and with labelled normals too sets the threshold on the labelled rows."""
+    X, X_test, y_test = blobs
+    rng = np.random.default_rng(5)
+    X_mix = np.vstack([X, rng.normal(size=(15, 5)) * 0.5 + 7.0])
+    y = np.r_[np.full(len(X), -1), np.ones(15)].astype(int)
+    y[:40] = 0
+    if getattr(cls, "_learns_from_labels", False):
+        with pytest.raises(ValueError, match="needs some labelled anomalies"):
+            make_fast(cls).fit(X_mix)
+        det = make_fast(cls).fit(X_mix, y)
+        assert roc_auc_score(y_test, det.decision_function(X_test)) > 0.9
+    else:
+        det = make_fast(cls).fit(X_mix, y)
+        ref = make_fast(cls).fit(X)
+        np.testing.assert_allclose(det.decision_function(X_test), ref.decision_function(X_test), rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(det.calibration_scores_, ref.calibration_scores_, rtol=1e-5, atol=1e-8)
+    assert det.decision_scores_.shape == (len(X_mix),)
+    assert det.decision_scores_[-15:].min() > np.median(det.decision_scores_[:len(X)])
+    assert det.threshold_rule_ == "labels:f1"
+    assert (det.decision_scores_[-15:] > det.threshold_).mean() >= 0.8
+    # only unlabelled rows and known anomalies: the default threshold rule
+    if not getattr(cls, "_learns_from_labels", False):
+        y_u = np.where(y == 0, -1, y)
+        assert make_fast(cls).fit(X_mix, y_u).threshold_rule_ == f"fpr={cls.default_fpr}"
+
+
+@pytest.mark.parametrize("cls", DETECTORS, ids=IDS)
+def test_bad_labels(cls, blobs):
+    X = blobs[0]
+    det = make_fast(cls)
+    with pytest.raises(ValueError, match="y has 10 labels but there are 300 rows"):
+        det.fit(X, np.ones(10))
+    with pytest.raises(ValueError, match=r"got 2 \(first at position 0\)"):
+        det.fit(X, np.full(300, 2))
+    with pytest.raises(ValueError, match="nothing is left to learn as normal"):
+        det.fit(X, np.ones(300))
+    assert not hasattr(det, "threshold_")
