@@ -14,6 +14,8 @@ Settings per suite:
 * ``adbench``: library defaults (the product as shipped). Seq2Seq is not registered there: ADBench
   rows have up to 1,555 unordered features, which are not a sequence.
 * ``mnist`` / ``cifar10`` (slow): CPU budgets.
+* ``adbench-semi-1`` / ``-5`` / ``-10`` (ADBench's semi-supervised protocol): the weakly supervised
+  DeepSAD and DevNet, DeepSVDD and the autoencoder family with library defaults.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ from ..detectors.adgan import ADGAN
 from ..detectors.anogan import AnoGAN
 from ..detectors.autoencoder import AutoEncoder
 from ..detectors.bigan import BiGAN
+from ..detectors.deep_sad import DeepSAD
+from ..detectors.deep_svdd import DeepSVDD
+from ..detectors.devnet import DevNet
 from ..detectors.ganomaly import GANomaly
 from ..detectors.seq2seq import Seq2Seq
 from ..detectors.vae import VAE
 from .protocols import ANOMAGRAM_NETWORK, ECG5000_VAE, FF12_EPOCHS, FF12_GAN, FF12_NETWORK, FF12_SEQ2SEQ, IMAGE_DEEP
 from .registrations import Registrations
+from .suites import ADBENCH_SEMI
 
 __all__: list[str] = []
 
@@ -72,20 +78,20 @@ register("AutoEncoder", _with(AutoEncoder, epochs=30), suites=["default"])
 register("AutoEncoder", _with(AutoEncoder, **FF12_NETWORK, epochs=FF12_EPOCHS["AutoEncoder"]), suites=["ff12-kdd"])
 register("AutoEncoder", _with(AutoEncoder, **ANOMAGRAM_NETWORK), suites=["ecg5000"])
 register("AutoEncoder", _with(AutoEncoder, **IMAGE_DEEP), suites=IMAGES, slow=True)
-register("AutoEncoder", _with(AutoEncoder), suites=["adbench"])
+register("AutoEncoder", _with(AutoEncoder), suites=["adbench", *ADBENCH_SEMI])
 
 register("VAE", _with(VAE, epochs=30), suites=["default"])
 register("VAE", _with(VAE, **FF12_NETWORK, epochs=FF12_EPOCHS["VAE"]), suites=["ff12-kdd"])
 register("VAE", _with(VAE, **ECG5000_VAE, lr=1e-3), suites=["ecg5000"])
 register("VAE", _with(VAE, **IMAGE_DEEP), suites=IMAGES, slow=True)
-register("VAE", _with(VAE), suites=["adbench"])
+register("VAE", _with(VAE), suites=["adbench", *ADBENCH_SEMI])
 
 register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder, epochs=30), suites=["default"])
 register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder, **FF12_NETWORK,
                                          epochs=FF12_EPOCHS["AdversarialAutoEncoder"]), suites=["ff12-kdd"])
 register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder, **ECG5000_VAE), suites=["ecg5000"])
 register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder, **IMAGE_DEEP), suites=IMAGES, slow=True)
-register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder), suites=["adbench"])
+register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder), suites=["adbench", *ADBENCH_SEMI])
 
 # ---------------------------------------------------------------- GANs on ff12-kdd and adbench
 register("GANomaly", _with(GANomaly, **FF12_GAN), suites=["ff12-kdd"])
@@ -93,3 +99,10 @@ register("ADGAN", _with(ADGAN, **FF12_GAN), suites=["ff12-kdd"])
 register("AnoGAN", _with(AnoGAN, **FF12_GAN), suites=["ff12-kdd"])
 for _name, _cls in (("GANomaly", GANomaly), ("BiGAN", BiGAN), ("ADGAN", ADGAN), ("AnoGAN", AnoGAN)):
     register(_name, _with(_cls), suites=["adbench"])
+
+# ---------------------------------------------------------------- one-class and weakly supervised
+register("DeepSVDD", _with(DeepSVDD, epochs=30), suites=["default"])
+register("DeepSVDD", _with(DeepSVDD), suites=["adbench", *ADBENCH_SEMI])
+register("DeepSVDD", _with(DeepSVDD, epochs=20), suites=IMAGES, slow=True)
+register("DeepSAD", _with(DeepSAD), suites=list(ADBENCH_SEMI))
+register("DevNet", _with(DevNet), suites=list(ADBENCH_SEMI))
