@@ -59,7 +59,7 @@ def test_deep_svdd_one_class_separates(data):
     s = det.decision_function(X_test)
     assert roc_auc_score(y_test, s) > 0.9
     # the score is the squared distance of the representation to the centre (eq. 5)
-    z = det.transform(X_test)
+    z = det.encode(X_test)
     np.testing.assert_allclose(s, ((z - det.center_) ** 2).sum(1), rtol=1e-4)
     assert det.history_["loss"][-1] < det.history_["loss"][0]
     assert det.radius_ == 0.0

@@ -95,7 +95,7 @@ class _Hypersphere(DeepDetector):
         z = self.network_(x)
         return squared_distance(z, self._center(z))
 
-    def transform(self, X) -> np.ndarray:
+    def encode(self, X) -> np.ndarray:
         """Representations ``phi(x)`` of ``X``, shape ``(n, latent_dim)``."""
         return self._forward_batched(self.network_, self._transform(self._validate(X, fitting=False)))
 
