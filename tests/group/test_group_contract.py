@@ -192,7 +192,8 @@ def test_three_d_array_calibrate_and_fit_predict(small_groups):
     assert gg.GroupAAE(epochs=1, hidden=[8]).fit(small_groups).n_parameters() > 0
 
 
-@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [pytest.param(c, marks=pytest.mark.slow) if c in (gg.GroupAAE, gg.GroupVAE) else c
+                                 for c in CLASSES], ids=lambda c: c.__name__)
 def test_labels_leave_known_anomalous_groups_out(cls, small_groups):
     """y has one label per group (1 known anomalous group, 0 known normal, -1 unlabelled)."""
     odd = blobs(4, shift=4.0, seed=21)
