@@ -31,6 +31,9 @@ _EXPORTS = {
     "BiGAN": ".detectors.bigan",
     "GANomaly": ".detectors.ganomaly",
     "Seq2Seq": ".detectors.seq2seq",
+    "DeepSVDD": ".detectors.deep_svdd",
+    "DeepSAD": ".detectors.deep_sad",
+    "DevNet": ".detectors.devnet",
 }
 
 __all__ = list(_EXPORTS)

@@ -24,7 +24,7 @@ from . import thresholds as _th
 from ._deprecation import RenamedParameters
 from ._registry import _REGISTRY, register, registered_detectors  # noqa: F401  (_REGISTRY: genad.group.base)
 from .scaling import Scaler, _issparse
-from .validation import check_fitted, check_X, dataframe_feature_names
+from .validation import check_fitted, check_labels, check_X, dataframe_feature_names
 
 __all__ = ["Detector", "Scaler", "registered_detectors", "expected_failed_checks"]
 
@@ -78,12 +78,68 @@ class _Calibrated:
                 setattr(est, name, getattr(self, name))
         return est
 
-    def _fit_calibrated(self, n: int, fit_units, score_units, what: str):
+    #: the loss uses the labels (weakly supervised): known anomalies are fitted on, not left
+    #: out, and ``fit`` without a labelled anomaly is an error
+    _learns_from_labels: ClassVar[bool] = False
+
+    def _check_labels(self, y, n: int, what: str):
+        """``y`` of ``fit`` checked (see :func:`genad.validation.check_labels`), or None."""
+        return check_labels(y, n, units=what, require_anomaly=self._learns_from_labels,
+                            estimator_name=type(self).__name__)
+
+    def _fit_calibrated(self, n: int, fit_units, score_units, what: str, y=None):
         """Fit the final model and set the calibration scores and the default threshold.
 
-        ``fit_units(est, idx)`` fits ``est`` (scaler included) on units ``idx`` and returns their
-        in-sample scores; ``score_units(est, idx)`` scores units ``idx`` with a fitted ``est``.
+        ``fit_units(est, idx)`` fits ``est`` (scaler included) on units ``idx`` (sorted) and
+        returns their in-sample scores; ``score_units(est, idx)`` scores units ``idx`` with a
+        fitted ``est``.
+
+        ``y`` (checked labels, 1 known anomaly / 0 known normal / -1 unlabelled, or None): the
+        known anomalies are never learned as normal nor used as calibration units. A detector that
+        learns from labels (``_learns_from_labels``) is fitted on them in every fit, the final one
+        and each cross-conformal fold; any other leaves them out. Every unit still gets a score in
+        ``decision_scores_``. With both known normals and known anomalies (and no
+        ``contamination``), the default threshold maximises F1 on them: out-of-sample scores of
+        the known normals where calibration gives them (cross-conformal), and the known anomalies'
+        scores under the final model.
         """
+        if y is None:
+            units, known = np.arange(n), np.empty(0, dtype=np.int64)
+        else:
+            units, known = np.flatnonzero(y != 1), np.flatnonzero(y == 1)
+        extra = known if self._learns_from_labels else known[:0]
+        m = len(units)
+
+        def fit_sel(est, sel):
+            idx = np.sort(np.concatenate([units[sel], extra]))
+            scores = np.asarray(fit_units(est, idx), dtype=np.float64)
+            return scores[np.searchsorted(idx, units[sel])]
+
+        def score_sel(est, sel):
+            return score_units(est, units[sel])
+
+        self._calibrate_units(m, fit_sel, score_sel, what)
+        if y is None:
+            return self._default_threshold(self.decision_scores_)
+        scores = np.empty(n)
+        scores[units] = self.decision_scores_
+        if len(known):
+            scores[known] = np.asarray(score_units(self, known), dtype=np.float64)
+            if not np.isfinite(scores[known]).all():
+                raise ValueError(f"{type(self).__name__} produced non-finite scores on the labelled "
+                                 f"anomalous {what}; check the input scale or the hyper-parameters.")
+        labelled_normal = y[units] == 0
+        oos = self.calibration_scores_ if len(self.calibration_scores_) == m else self.decision_scores_
+        self.decision_scores_ = scores
+        self._default_threshold(scores)
+        if getattr(self, "contamination", None) is None and len(known) and labelled_normal.any():
+            truth = np.r_[np.zeros(int(labelled_normal.sum())), np.ones(len(known))]
+            self.threshold_ = _th.from_labels(truth, np.r_[oos[labelled_normal], scores[known]], metric="f1")
+            self.threshold_rule_ = "labels:f1"
+        return self
+
+    def _calibrate_units(self, n: int, fit_units, score_units, what: str) -> None:
+        """Fit on ``n`` units; set ``decision_scores_``, ``calibration_scores_``, ``calibration_``."""
         fit_idx, cal_idx, cross = _th.calibration_plan(
             n, seed=self._seed(), fraction=self.calibration_fraction,
             folds=self.calibration_folds, min_holdout=self.min_holdout,
@@ -122,6 +178,10 @@ class _Calibrated:
         self.decision_scores_ = scores
         self.calibration_scores_ = cal_scores
         self.calibration_ = method
+
+    def _default_threshold(self, scores):
+        """``threshold_`` from ``contamination`` on the training scores, else the default FPR."""
+        cal_scores = self.calibration_scores_
         contamination = getattr(self, "contamination", None)
         if contamination is not None:
             self.threshold_ = _th.by_contamination(scores, contamination)
@@ -322,7 +382,13 @@ class Detector(_Calibrated, RenamedParameters, BaseEstimator):
 
     # ------------------------------------------------------------- public API
     def fit(self, X, y=None):
-        """Learn normal behaviour from ``X`` (mostly normal rows); ``y`` is ignored.
+        """Learn normal behaviour from ``X`` (mostly normal rows).
+
+        ``y`` (optional) follows scikit-learn's semi-supervised convention, one label per row:
+        1 = known anomaly, 0 = known normal, -1 = unlabelled. Known anomalies are left out of what
+        the detector learns as normal (weakly supervised detectors use them in their loss) but
+        still scored into ``decision_scores_``; with both known normals and known anomalies, the
+        default threshold is the one with the best F1 on them (unless ``contamination`` is set).
 
         The threshold and the p-values are calibrated on scores of rows the scoring model was
         not fitted on (see :func:`genad.thresholds.calibration_plan`): with 5,000 rows or more
@@ -330,18 +396,22 @@ class Detector(_Calibrated, RenamedParameters, BaseEstimator):
         the rows each (cross-conformal), the final model being fitted on every row.
         """
         X = self._validate(X, fitting=True)
+        labels = self._check_labels(y, X.shape[0], "rows")
 
         def fit_rows(est, idx):
             X_fit = X if len(idx) == X.shape[0] else X[idx]
             est.scaler_ = Scaler(est._preprocessing()).fit(X_fit)
             Xs = est._transform(X_fit)
-            est._fit(Xs)
+            if est._learns_from_labels:
+                est._fit(Xs, labels[idx])
+            else:
+                est._fit(Xs)
             return est._score_training(Xs)
 
         def score_rows(est, idx):
             return est._score(est._transform(X[idx]))
 
-        return self._fit_calibrated(X.shape[0], fit_rows, score_rows, "rows")
+        return self._fit_calibrated(X.shape[0], fit_rows, score_rows, "rows", y=labels)
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score per row (higher = more anomalous)."""

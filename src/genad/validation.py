@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["check_X", "check_groups", "check_fitted", "NotFittedError", "NonNumericInputError", "SPARSE_REFUSED"]
+__all__ = ["check_X", "check_groups", "check_labels", "check_fitted", "NotFittedError", "NonNumericInputError", "SPARSE_REFUSED"]
 
 from sklearn.exceptions import NotFittedError
 
@@ -332,6 +332,92 @@ def check_groups(groups: Any, n_samples: int, *, min_group_size: int = 2, what: 
             f"each group needs at least {min_group_size} points. Merge or drop them."
         )
     return g
+
+
+#: scikit-learn's semi-supervised convention for ``fit(X, y)``
+LABEL_MEANINGS = {1: "known anomaly", 0: "known normal", -1: "unlabelled"}
+
+
+def check_labels(
+    y: Any,
+    n_samples: int,
+    *,
+    units: str = "rows",
+    require_anomaly: bool = False,
+    estimator_name: str | None = None,
+) -> np.ndarray | None:
+    """Validate training labels in scikit-learn's semi-supervised convention.
+
+    ``y`` holds one label per training unit (row, or group for group detectors): 1 = known
+    anomaly, 0 = known normal, -1 = unlabelled. ``None`` means no labels (every unit unlabelled)
+    and is returned as ``None`` unless ``require_anomaly`` (a weakly supervised detector) makes it
+    an error. Booleans and integral floats are accepted; anything else -- other values, NaN,
+    strings, the wrong length or rank, every unit a known anomaly (nothing left to learn as
+    normal), no known anomaly where one is required -- is a ``ValueError`` that says what to pass.
+
+    Returns
+    -------
+    numpy.ndarray of int64 with values in {-1, 0, 1}, or None.
+    """
+    who = estimator_name or "this detector"
+    if y is None:
+        if require_anomaly:
+            raise ValueError(
+                f"{who} is weakly supervised and needs some labelled anomalies: pass fit(X, y) with "
+                "y = 1 for known anomalies, 0 for known normal rows and -1 for unlabelled ones "
+                "(a handful of labelled anomalies is enough). Without labels, use an unsupervised "
+                "detector such as DeepSVDD or AutoEncoder."
+            )
+        return None
+    try:
+        arr = _to_numpy(y)
+    except Exception as exc:  # ragged lists and similar
+        raise ValueError(f"y could not be read as an array of labels ({exc}).") from None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"y must be 1-D with one label per {units[:-1]}; got shape {arr.shape}.")
+    if len(arr) != n_samples:
+        raise ValueError(
+            f"y has {len(arr)} labels but there are {n_samples} {units}; pass one label per {units[:-1]} "
+            "(1 known anomaly, 0 known normal, -1 unlabelled)."
+        )
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iuf":
+        bad = next((i for i, v in enumerate(arr) if not _is_label(v)), 0)
+        raise ValueError(
+            f"y must hold the numbers 1 (known anomaly), 0 (known normal) or -1 (unlabelled); got "
+            f"{arr.tolist()[bad]!r} at position {bad}. Map your labels to these values."
+        )
+    ok = np.isin(arr, (-1, 0, 1))
+    if not ok.all():
+        bad = int(np.flatnonzero(~ok)[0])
+        values = np.unique(arr[~ok].astype(str))
+        raise ValueError(
+            f"y must hold only 1 (known anomaly), 0 (known normal) or -1 (unlabelled) -- scikit-learn's "
+            f"semi-supervised convention; got {', '.join(values[:5])} (first at position {bad}). "
+            "Map your labels to these values (unknown ones to -1)."
+        )
+    labels = arr.astype(np.int64)
+    if (labels == 1).all():
+        raise ValueError(
+            f"every one of the {n_samples} {units} is labelled a known anomaly (y == 1): nothing is left "
+            "to learn as normal. Pass normal or unlabelled data (y = 0 or -1) as well."
+        )
+    if require_anomaly and not (labels == 1).any():
+        raise ValueError(
+            f"{who} is weakly supervised and needs some labelled anomalies, but y has no 1: label at "
+            "least one known anomaly (y = 1); the rest may stay unlabelled (-1)."
+        )
+    return labels
+
+
+def _is_label(v: Any) -> bool:
+    try:
+        return float(v) in (-1.0, 0.0, 1.0)
+    except (TypeError, ValueError):
+        return False
 
 
 def check_fitted(est: Any, attribute: str = "threshold_") -> None:

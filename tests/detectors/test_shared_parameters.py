@@ -23,6 +23,8 @@ DEEP = sorted(
 )
 RECONSTRUCTION = {"AutoEncoder", "VAE", "AdversarialAutoEncoder", "Seq2Seq"}
 ADVERSARIAL = {"ADGAN", "AnoGAN", "BiGAN", "GANomaly"}
+ONE_CLASS = {"DeepSVDD", "DeepSAD"}
+DEVIATION = {"DevNet"}
 
 #: the defaults every deep detector documents for the shared parameters
 SHARED_DEFAULTS = {
@@ -33,7 +35,13 @@ SHARED_DEFAULTS = {
 FAMILY_DEFAULTS = {
     "reconstruction": {"validation_fraction": 0.1, "patience": 5},
     "adversarial": {"validation_fraction": 0.0, "patience": None, "preprocessing": "auto", "output_activation": "auto"},
+    "one-class": {"validation_fraction": 0.0, "patience": None},
+    # DevNet's paper trains with RMSprop and an l2 penalty of 0.01
+    "deviation": {"validation_fraction": 0.0, "patience": None, "optimizer": "rmsprop", "penalty": "l2",
+                  "penalty_weight": 0.01},
 }
+FAMILIES = {**dict.fromkeys(RECONSTRUCTION, "reconstruction"), **dict.fromkeys(ADVERSARIAL, "adversarial"),
+            **dict.fromkeys(ONE_CLASS, "one-class"), **dict.fromkeys(DEVIATION, "deviation")}
 #: names of scikit-learn estimator methods, which no parameter may take
 ESTIMATOR_METHODS = {
     "fit", "predict", "score", "decision_function", "transform", "fit_transform", "inverse_transform",
@@ -57,7 +65,7 @@ def _documented(cls) -> set[str]:
 
 
 def test_every_deep_detector_is_checked():
-    assert {c.__name__ for c in DEEP} == RECONSTRUCTION | ADVERSARIAL
+    assert {c.__name__ for c in DEEP} >= set(FAMILIES)
 
 
 @pytest.mark.parametrize("cls", DEEP, ids=lambda c: c.__name__)
@@ -65,10 +73,11 @@ def test_shared_names_and_documented_defaults(cls):
     defaults = _defaults(cls)
     missing = [n for n in SHARED_PARAMETERS if n not in defaults]
     assert not missing, f"{cls.__name__} lacks the shared parameters {missing}"
+    family = FAMILY_DEFAULTS[FAMILIES[cls.__name__]]
     for name, value in SHARED_DEFAULTS.items():
-        assert defaults[name] == value, f"{cls.__name__}.{name} defaults to {defaults[name]!r}, not {value!r}"
-    family = "reconstruction" if cls.__name__ in RECONSTRUCTION else "adversarial"
-    for name, value in FAMILY_DEFAULTS[family].items():
+        if name not in family:
+            assert defaults[name] == value, f"{cls.__name__}.{name} defaults to {defaults[name]!r}, not {value!r}"
+    for name, value in family.items():
         assert defaults[name] == value, f"{cls.__name__}.{name} defaults to {defaults[name]!r}, not {value!r}"
     undocumented = set(defaults) - _documented(cls)
     assert not undocumented, f"{cls.__name__}'s docstring does not describe {sorted(undocumented)}"
@@ -105,8 +114,9 @@ def test_old_names_only_as_deprecated_aliases(cls):
 ])
 def test_bad_shared_parameter_is_named(cls, name, bad):
     X = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
+    y = np.r_[np.ones(4), np.full(36, -1)] if cls._learns_from_labels else None
     with pytest.raises(ValueError, match=name):
-        cls(**{**cls._fast_params, name: bad}).fit(X[:, :, None] if cls.__name__ == "Seq2Seq" else X)
+        cls(**{**cls._fast_params, name: bad}).fit(X[:, :, None] if cls.__name__ == "Seq2Seq" else X, y)
 
 
 @pytest.mark.parametrize("cls", [genad.AutoEncoder, genad.BiGAN], ids=lambda c: c.__name__)

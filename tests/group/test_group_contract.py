@@ -190,3 +190,24 @@ def test_three_d_array_calibrate_and_fit_predict(small_groups):
     X, g = flatten(small_groups)
     assert gg.MGM(random_state=0).fit_predict(X, groups=g).shape == (30,)
     assert gg.GroupAAE(epochs=1, hidden=[8]).fit(small_groups).n_parameters() > 0
+
+
+@pytest.mark.parametrize("cls", [pytest.param(c, marks=pytest.mark.slow) if c in (gg.GroupAAE, gg.GroupVAE) else c
+                                 for c in CLASSES], ids=lambda c: c.__name__)
+def test_labels_leave_known_anomalous_groups_out(cls, small_groups):
+    """y has one label per group (1 known anomalous group, 0 known normal, -1 unlabelled)."""
+    odd = blobs(4, shift=4.0, seed=21)
+    Xs = list(small_groups) + odd
+    y = np.r_[np.full(len(small_groups), -1), np.ones(4)].astype(int)
+    y[:10] = 0
+    det = make(cls).fit(Xs, y)
+    ref = make(cls).fit(list(small_groups))
+    test = blobs(5, seed=12) + blobs(2, shift=3.0, seed=13)
+    np.testing.assert_allclose(det.decision_function(test), ref.decision_function(test), rtol=1e-5, atol=1e-8)
+    assert det.decision_scores_.shape == (len(Xs),)
+    assert det.threshold_rule_ == "labels:f1"
+    X, g = flatten(Xs)
+    with pytest.raises(ValueError, match="y has 3 labels but there are 34 groups; pass one label per group"):
+        make(cls).fit(X, [1, 0, -1], groups=g)
+    with pytest.raises(ValueError, match="only 1 .known anomaly."):
+        make(cls).fit(X, np.full(34, 3), groups=g)

@@ -110,7 +110,10 @@ class PyODDetector:
             torch.manual_seed(int(self.random_state))
             np.random.seed(int(self.random_state))
         self.model_ = self.make(Z.shape[1])
-        self.model_.fit(Z)
+        if y is None:
+            self.model_.fit(Z)
+        else:  # PyOD's labels: 1 known anomaly, 0 anything else (unsupervised models ignore them)
+            self.model_.fit(Z, (np.asarray(y) == 1).astype(np.int64))
         self.threshold_ = float(self.model_.threshold_)
         self.threshold_rule_ = f"pyod contamination={getattr(self.model_, 'contamination', None)}"
         self.decision_scores_ = np.asarray(self.model_.decision_scores_, dtype=np.float64)

@@ -24,6 +24,7 @@ from ..detectors.classic import GMM, KDE, KNN, OCSVM, PCA, IsolationForest
 from .adapters import Flattened
 from .protocols import FF12_REPORT
 from .registrations import Registrations
+from .suites import ADBENCH_SEMI
 
 __all__ = ["CLASSIC", "IMAGE_PCA_COMPONENTS", "KDE_CENTRES", "GMM_MAX_COMPONENTS"]
 
@@ -79,5 +80,5 @@ for _name in ("PCA", "OCSVM"):
 
 for _name, _cls in CLASSIC.items():
     register(_name, _plain(_cls), suites=["default", "ecg5000"], family="classic")
-    register(_name, _capped(_cls, _name), suites=["ff12-kdd", "adbench"], family="classic")
+    register(_name, _capped(_cls, _name), suites=["ff12-kdd", "adbench", *ADBENCH_SEMI], family="classic")
     register(_name, _image(_cls, _name), suites=["mnist", "cifar10"], slow=True, family="classic")

@@ -17,6 +17,8 @@ Settings per suite:
 * ``adbench``: library defaults (the product as shipped). Seq2Seq is not registered there: ADBench
   rows have up to 1,555 unordered features, which are not a sequence.
 * ``mnist`` / ``cifar10`` (slow): CPU budgets.
+* ``adbench-semi-1`` / ``-5`` / ``-10`` (ADBench's semi-supervised protocol): the weakly supervised
+  DeepSAD and DevNet, DeepSVDD and the autoencoder family with library defaults.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ from ..detectors.adgan import ADGAN
 from ..detectors.anogan import AnoGAN
 from ..detectors.autoencoder import AutoEncoder
 from ..detectors.bigan import BiGAN
+from ..detectors.deep_sad import DeepSAD
+from ..detectors.deep_svdd import DeepSVDD
+from ..detectors.devnet import DevNet
 from ..detectors.ganomaly import GANomaly
 from ..detectors.seq2seq import Seq2Seq
 from ..detectors.vae import VAE
 from .protocols import (ANOMAGRAM_NETWORK, ECG5000_VAE, FF12_EPOCHS, FF12_GAN, FF12_NETWORK, FF12_REPORT, FF12_SEQ2SEQ,
                         IMAGE_DEEP)
 from .registrations import Registrations
+from .suites import ADBENCH_SEMI
 
 __all__: list[str] = []
 
@@ -76,20 +82,20 @@ register("AutoEncoder", _with(AutoEncoder, epochs=30), suites=["default"])
 register("AutoEncoder", _with(AutoEncoder, **FF12_NETWORK, epochs=FF12_EPOCHS["AutoEncoder"]), suites=["ff12-kdd"])
 register("AutoEncoder", _with(AutoEncoder, **ANOMAGRAM_NETWORK), suites=["ecg5000"])
 register("AutoEncoder", _with(AutoEncoder, **IMAGE_DEEP), suites=IMAGES, slow=True)
-register("AutoEncoder", _with(AutoEncoder), suites=["adbench"])
+register("AutoEncoder", _with(AutoEncoder), suites=["adbench", *ADBENCH_SEMI])
 
 register("VAE", _with(VAE, epochs=30), suites=["default"])
 register("VAE", _with(VAE, **FF12_NETWORK, epochs=FF12_EPOCHS["VAE"]), suites=["ff12-kdd"])
 register("VAE", _with(VAE, **ECG5000_VAE, lr=1e-3), suites=["ecg5000"])
 register("VAE", _with(VAE, **IMAGE_DEEP), suites=IMAGES, slow=True)
-register("VAE", _with(VAE), suites=["adbench"])
+register("VAE", _with(VAE), suites=["adbench", *ADBENCH_SEMI])
 
 register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder, epochs=30), suites=["default"])
 register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder, **FF12_NETWORK,
                                          epochs=FF12_EPOCHS["AdversarialAutoEncoder"]), suites=["ff12-kdd"])
 register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder, **ECG5000_VAE), suites=["ecg5000"])
 register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder, **IMAGE_DEEP), suites=IMAGES, slow=True)
-register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder), suites=["adbench"])
+register("AdversarialAutoEncoder", _with(AdversarialAutoEncoder), suites=["adbench", *ADBENCH_SEMI])
 
 # ---------------------------------------------------------------- GANs on ff12-kdd and adbench
 register("GANomaly", _with(GANomaly, **FF12_GAN), suites=["ff12-kdd"])
@@ -103,3 +109,10 @@ for _name, _cls in (("AutoEncoder", AutoEncoder), ("VAE", VAE), ("BiGAN", BiGAN)
     register(f"{_name}(report)", _with(_cls, **FF12_REPORT[_name]), suites=["ff12-kdd"], slow=_name == "Seq2Seq")
 for _name, _cls in (("AutoEncoder", AutoEncoder), ("VAE", VAE), ("AdversarialAutoEncoder", AdversarialAutoEncoder)):
     register(f"{_name}(defaults)", _with(_cls), suites=["ff12-kdd"])
+
+# ---------------------------------------------------------------- one-class and weakly supervised
+register("DeepSVDD", _with(DeepSVDD, epochs=30), suites=["default"])
+register("DeepSVDD", _with(DeepSVDD), suites=["adbench", *ADBENCH_SEMI])
+register("DeepSVDD", _with(DeepSVDD, epochs=20), suites=IMAGES, slow=True)
+register("DeepSAD", _with(DeepSAD), suites=list(ADBENCH_SEMI))
+register("DevNet", _with(DevNet), suites=list(ADBENCH_SEMI))

@@ -294,8 +294,9 @@ class Recorder:
         return self.records[-1]
 
     def measure(self, detector, ds, *, dataset: str, seed: int | None, name: str | None = None,
-                X_train=None, X_test=None, y_test=None, **extra) -> dict:
-        """Fit ``detector`` on ``ds.X_train``, score ``ds.X_test`` and record what the harness
+                X_train=None, X_test=None, y_test=None, y_train=None, **extra) -> dict:
+        """Fit ``detector`` on ``ds.X_train`` (with labels ``y_train`` when given: 1 known
+        anomaly, 0 known normal, -1 unlabelled), score ``ds.X_test`` and record what the harness
         records (ROC-AUC, PR-AUC, metrics at ``threshold_``, oracle F1, timings, parameters).
         A failure is recorded with its error and re-raised only for ``KeyboardInterrupt``."""
         from ..metrics import evaluate
@@ -307,7 +308,10 @@ class Recorder:
         try:
             params = _params(detector)
             t0 = time.perf_counter()
-            detector.fit(X_train)
+            if y_train is None:
+                detector.fit(X_train)
+            else:
+                detector.fit(X_train, y_train)
             fit_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             s = np.asarray(detector.decision_function(X_test), dtype=np.float64).ravel()

@@ -204,6 +204,8 @@ def _run_one(entry: registry.Entry, ds, dataset_id: str, seed: int, suite: str, 
             t0 = time.perf_counter()
             if grouped:
                 det.fit(ds.X_train, groups=ds.groups_train)
+            elif getattr(ds, "y_fit", None) is not None:  # semi-supervised protocol: 1 / -1 labels
+                det.fit(ds.X_train, ds.y_fit)
             else:
                 det.fit(ds.X_train)
             rec["fit_seconds"] = time.perf_counter() - t0

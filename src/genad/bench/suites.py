@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["DatasetSpec", "Suite", "SUITES", "get_suite"]
+__all__ = ["DatasetSpec", "Suite", "SUITES", "ADBENCH_SEMI", "get_suite", "semi_supervised_labels"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,9 @@ class DatasetSpec:
     options : keyword options for the loader (``random_state`` is set from the seed).
     flatten : reshape samples to one row of features (the ``default`` suite's digits).
     max_test : stratified subsample of the test rows (seeded), to bound CPU time; None keeps all.
+    labelled : semi-supervised protocol (ADBench): this fraction of the training anomalies gets its
+        label (at least one, drawn with the seed); the loaded dataset's ``y_fit`` holds the labels
+        ``fit`` receives (1 known anomaly, -1 unlabelled). None: unsupervised, ``fit(X)``.
     """
 
     id: str
@@ -32,6 +35,7 @@ class DatasetSpec:
     options: dict = field(default_factory=dict)
     flatten: bool = False
     max_test: int | None = None
+    labelled: float | None = None
 
     def load(self, seed: int, data_home=None):
         from ..datasets import dataset_options, load
@@ -48,6 +52,9 @@ class DatasetSpec:
             idx = _stratified_subsample(ds.y_test, self.max_test, seed)
             ds.X_test, ds.y_test = ds.X_test[idx], ds.y_test[idx]
             ds.metadata = dict(ds.metadata, harness_max_test=self.max_test)
+        if self.labelled is not None:
+            ds.y_fit = semi_supervised_labels(ds.y_train, self.labelled, seed)
+            ds.metadata = dict(ds.metadata, labelled_anomalies=int(np.sum(ds.y_fit == 1)))
         return ds
 
     def describe(self) -> str:
@@ -57,7 +64,21 @@ class DatasetSpec:
             extra.append("flattened")
         if self.max_test:
             extra.append(f"test capped at {self.max_test} rows (stratified)")
+        if self.labelled is not None:
+            extra.append(f"{self.labelled:.0%} of the training anomalies labelled")
         return f"{self.name}({opts})" + (f" [{'; '.join(extra)}]" if extra else "")
+
+
+def semi_supervised_labels(y_train: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """ADBench's semi-supervised protocol: ``fraction`` of the training anomalies (at least one)
+    keep their label (1), every other training row is unlabelled (-1)."""
+    rng = np.random.default_rng(20_000 + int(seed))
+    anomalies = np.flatnonzero(np.asarray(y_train) == 1)
+    out = np.full(len(y_train), -1, dtype=np.int64)
+    if len(anomalies):
+        k = min(len(anomalies), max(1, int(round(fraction * len(anomalies)))))
+        out[rng.choice(anomalies, size=k, replace=False)] = 1
+    return out
 
 
 def _stratified_subsample(y: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -106,6 +127,16 @@ def _adbench_specs(data_home=None) -> list[DatasetSpec]:
         DatasetSpec(f"adbench/{n}", f"adbench/{n}", {"max_train": ADBENCH_MAX_TRAIN}, max_test=ADBENCH_MAX_TEST)
         for n in list_adbench(data_home)
     ]
+
+
+#: fraction of the training anomalies labelled in each semi-supervised ADBench suite
+ADBENCH_SEMI = {"adbench-semi-1": 0.01, "adbench-semi-5": 0.05, "adbench-semi-10": 0.10}
+
+
+def _adbench_semi_specs(fraction: float):
+    from dataclasses import replace
+
+    return lambda data_home=None: [replace(s, labelled=fraction) for s in _adbench_specs(data_home)]
 
 
 SUITES: dict[str, Suite] = {
@@ -168,6 +199,18 @@ SUITES: dict[str, Suite] = {
             notes="detectors train on contaminated data (the anomalies of the training part included) and the "
                   "CPU caps subsample the largest datasets; the mean over 33 datasets hides a wide per-dataset "
                   "spread (see the per-dataset table).",
+        ),
+        *(
+            Suite(
+                name,
+                f"The adbench suite's datasets and splits with ADBench's semi-supervised protocol: "
+                f"{fraction:.0%} of the training anomalies labelled (at least one, drawn with the seed), "
+                f"every other training row unlabelled; fit(X, y) gets y = 1 / -1 (unsupervised detectors "
+                f"leave the labelled anomalies out, weakly supervised ones learn from them).",
+                expand=_adbench_semi_specs(fraction),
+                notes="same CPU caps as adbench; unlabelled anomalies stay in the training data.",
+            )
+            for name, fraction in ADBENCH_SEMI.items()
         ),
         Suite(
             "sdss-groups",

@@ -188,27 +188,34 @@ class DeepDetector(Detector):
     def _validation_loss(self):
         return None
 
-    def _before_training(self, X: torch.Tensor) -> None:
-        """Called with the training tensor after the networks are built."""
+    def _before_training(self, X: torch.Tensor, y: torch.Tensor | None = None) -> None:
+        """Called with the training tensor (and labels, for detectors that learn from them)
+        after the networks are built."""
 
     def _after_training(self, X: torch.Tensor) -> None:
         """Called with the training tensor after training (e.g. fit latent statistics)."""
 
     # ------------------------------------------------------------- fit / score
-    def _fit(self, X: np.ndarray) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray | None = None) -> None:
+        """Train on scaled rows ``X``; ``y`` (labels 1/0/-1) only for detectors that learn from
+        labels: then every batch is a pair ``(x, y)`` and ``_before_training(X, y)`` sees them."""
         dev = self._device()
         gen = T.seed_everything(self._seed())
         self._build_networks()
         self._to_device()
         Xt = torch.as_tensor(X, device=dev)
+        data = Xt if y is None else (Xt, torch.as_tensor(y, dtype=torch.int64, device=dev))
         vf = float(self.validation_fraction or 0.0)
         n_val = int(round(len(Xt) * vf))
         if n_val >= 1 and len(Xt) - n_val >= 2:
             perm = torch.randperm(len(Xt), generator=gen).to(dev)
-            X_val, X_train = Xt[perm[:n_val]], Xt[perm[n_val:]]
+            X_val, X_train = T._take(data, perm[:n_val]), T._take(data, perm[n_val:])
         else:
-            X_val, X_train = None, Xt
-        self._before_training(X_train)
+            X_val, X_train = None, data
+        if y is None:
+            self._before_training(X_train)
+        else:
+            self._before_training(*X_train)
         modules = self._modules()
         cbs = self.callbacks
         self.history_ = T.train(
@@ -234,7 +241,7 @@ class DeepDetector(Detector):
         )
         for m in modules:
             m.eval()
-        self._after_training(X_train)
+        self._after_training(X_train if y is None else X_train[0])
 
     def _live_scores(self, X) -> np.ndarray:
         """Current scores during training (for callbacks): validated and scaled like ``fit``."""

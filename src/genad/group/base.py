@@ -209,10 +209,14 @@ class GroupDetector(_Calibrated, RenamedParameters, BaseEstimator):
     # ------------------------------------------------------------- public API
     def fit(self, X, y=None, groups=None):
         """Learn normal groups from points ``X`` with ``groups`` (one id per point) or a list of
-        ``(n_i, d)`` arrays; ``y`` is ignored. Calibration as for point detectors, with groups as
-        the units (:meth:`genad.base.Detector.fit`)."""
+        ``(n_i, d)`` arrays. ``y`` (optional): one label per group, in the order of
+        ``np.unique(groups)`` (or of the list), 1 = known anomalous group, 0 = known normal,
+        -1 = unlabelled; known anomalous groups are left out of what is learned as normal.
+        Calibration and labels as for point detectors, with groups as the units
+        (:meth:`genad.base.Detector.fit`)."""
         pts, offsets, ids = self._input(X, groups, fitting=True)
         m = len(ids)
+        labels = self._check_labels(y, m, "groups")
         sizes = np.diff(offsets)
         self.n_groups_in_ = int(m)
 
@@ -233,7 +237,7 @@ class GroupDetector(_Calibrated, RenamedParameters, BaseEstimator):
             X_sel, off_sel = take(sel)
             return est._score_groups(est.scaler_.transform(X_sel), off_sel)
 
-        return self._fit_calibrated(m, fit_groups, score_groups, "groups")
+        return self._fit_calibrated(m, fit_groups, score_groups, "groups", y=labels)
 
     def decision_function(self, X, groups=None) -> np.ndarray:
         """One anomaly score per group, in the order of ``np.unique(groups)`` (or of the list)."""
@@ -256,7 +260,7 @@ class GroupDetector(_Calibrated, RenamedParameters, BaseEstimator):
         return (self.decision_function(X, groups) > self.threshold_).astype(np.int64)
 
     def fit_predict(self, X, y=None, groups=None) -> np.ndarray:
-        return self.fit(X, groups=groups).predict(X, groups)
+        return self.fit(X, y, groups=groups).predict(X, groups)
 
     def p_values(self, X, groups=None) -> np.ndarray:
         """Conformal p-values of the groups against the calibration groups (small = anomalous)."""

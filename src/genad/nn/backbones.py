@@ -4,7 +4,9 @@
 * DCGAN-style convolutional encoder/decoder for ``(c, h, w)`` images (8x8, 28x28, 32x32, 64x64
   and any size that halves down to at most 7x7 pixels);
 * LSTM encoder/decoder for ``(t, d)`` sequences;
-* :func:`encoder_decoder` picks one of the three from the sample shape (``arch="auto"``).
+* :func:`encoder_decoder` picks one of the three from the sample shape (``arch="auto"``);
+  :func:`encoder` the encoder alone (one-class and scoring networks), optionally bias-free
+  (:func:`bias_free`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ __all__ = [
     "LSTMEncoder",
     "LSTMDecoder",
     "encoder_decoder",
+    "encoder",
+    "bias_free",
     "ACTIVATIONS",
 ]
 
@@ -269,3 +273,57 @@ def encoder_decoder(
         LSTMEncoder(d, hidden, enc_out, bidirectional=bidirectional),
         LSTMDecoder(latent_dim, hidden[::-1], t, d),
     )
+
+
+def encoder(
+    sample_shape: Sequence[int],
+    hidden: Sequence[int] | None,
+    out_dim: int,
+    *,
+    arch: str = "auto",
+    activation: str = "relu",
+    base_channels: int = 32,
+    batchnorm: bool = False,
+    dropout: float = 0.0,
+    bias: bool = True,
+) -> nn.Module:
+    """A network ``x -> R^{out_dim}`` picked by the sample shape (``arch="auto"``): an MLP over
+    ``[d, *hidden, out_dim]`` for rows, :class:`LSTMEncoder` for ``(t, d)`` sequences,
+    :class:`ConvEncoder` for ``(c, h, w)`` images (``hidden`` ignored). ``bias=False`` returns it
+    bias-free (:func:`bias_free`)."""
+    arch = resolve_arch(arch, sample_shape)
+    if arch == "mlp":
+        d = int(sample_shape[0])
+        hidden = list(default_hidden(d) if hidden is None else hidden)
+        net = mlp([d, *hidden, int(out_dim)], activation, batchnorm=batchnorm, dropout=dropout)
+    elif arch == "conv":
+        net = ConvEncoder(sample_shape, int(out_dim), base_channels)
+    else:
+        t, d = (int(v) for v in sample_shape)
+        net = LSTMEncoder(d, list([32] if hidden is None else hidden), int(out_dim))
+    return net if bias else bias_free(net)
+
+
+def bias_free(net: nn.Module) -> nn.Module:
+    """``net`` with every bias term removed, in place: linear and convolution layers lose their
+    bias, batch normalisation its affine shift and scale (it keeps normalising), LSTMs are rebuilt
+    without biases. A bias-free network cannot map every input to one constant point by its
+    biases alone, the trivial solution one-class objectives must rule out (Ruff et al. 2018,
+    Proposition 2)."""
+    for name, m in list(net.named_modules()):
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.Conv1d, nn.ConvTranspose2d)) and m.bias is not None:
+            m.register_parameter("bias", None)
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine:
+            m.affine = False
+            m.register_parameter("weight", None)
+            m.register_parameter("bias", None)
+        elif isinstance(m, nn.LSTM) and m.bias:
+            parent = net.get_submodule(name.rpartition(".")[0]) if "." in name else net
+            new = nn.LSTM(m.input_size, m.hidden_size, m.num_layers, bias=False, batch_first=m.batch_first,
+                          bidirectional=m.bidirectional)
+            key = name.rpartition(".")[2]
+            if isinstance(parent, (nn.ModuleList, nn.Sequential)):
+                parent[int(key)] = new
+            else:
+                setattr(parent, key, new)
+    return net
