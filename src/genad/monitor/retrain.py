@@ -88,8 +88,8 @@ def _check_labels(y, n: int) -> np.ndarray:
 
 
 def _uses_labels(det) -> bool:
-    """Whether ``det.fit`` learns from labelled anomalies (weakly supervised detectors)."""
-    return bool(getattr(det, "_requires_labels", False) or getattr(det, "_uses_labels", False))
+    """Whether ``det.fit`` learns from labelled anomalies (weakly supervised detectors: DeepSAD, DevNet)."""
+    return bool(getattr(det, "_learns_from_labels", False))
 
 
 def fit_with_labels(det, X, y):
