@@ -31,6 +31,9 @@ _EXPORTS = {
     "BiGAN": ".detectors.bigan",
     "GANomaly": ".detectors.ganomaly",
     "Seq2Seq": ".detectors.seq2seq",
+    "DAGMM": ".detectors.dagmm",
+    "REPEN": ".detectors.repen",
+    "ICL": ".detectors.icl",
 }
 
 __all__ = list(_EXPORTS)

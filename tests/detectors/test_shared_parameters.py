@@ -23,6 +23,10 @@ DEEP = sorted(
 )
 RECONSTRUCTION = {"AutoEncoder", "VAE", "AdversarialAutoEncoder", "Seq2Seq"}
 ADVERSARIAL = {"ADGAN", "AnoGAN", "BiGAN", "GANomaly"}
+#: representation and density models: early stopping on held-out rows (DAGMM, ICL) or, as in
+#: the paper, a fixed number of epochs on freshly drawn triplets (REPEN)
+EARLY_STOPPED = {"DAGMM", "ICL"}
+FIXED_EPOCHS = {"REPEN"}
 
 #: the defaults every deep detector documents for the shared parameters
 SHARED_DEFAULTS = {
@@ -33,6 +37,7 @@ SHARED_DEFAULTS = {
 FAMILY_DEFAULTS = {
     "reconstruction": {"validation_fraction": 0.1, "patience": 5},
     "adversarial": {"validation_fraction": 0.0, "patience": None, "preprocessing": "auto", "output_activation": "auto"},
+    "fixed-epochs": {"validation_fraction": 0.0, "patience": None},
 }
 #: names of scikit-learn estimator methods, which no parameter may take
 ESTIMATOR_METHODS = {
@@ -57,7 +62,7 @@ def _documented(cls) -> set[str]:
 
 
 def test_every_deep_detector_is_checked():
-    assert {c.__name__ for c in DEEP} == RECONSTRUCTION | ADVERSARIAL
+    assert {c.__name__ for c in DEEP} == RECONSTRUCTION | ADVERSARIAL | EARLY_STOPPED | FIXED_EPOCHS
 
 
 @pytest.mark.parametrize("cls", DEEP, ids=lambda c: c.__name__)
@@ -67,7 +72,8 @@ def test_shared_names_and_documented_defaults(cls):
     assert not missing, f"{cls.__name__} lacks the shared parameters {missing}"
     for name, value in SHARED_DEFAULTS.items():
         assert defaults[name] == value, f"{cls.__name__}.{name} defaults to {defaults[name]!r}, not {value!r}"
-    family = "reconstruction" if cls.__name__ in RECONSTRUCTION else "adversarial"
+    family = ("reconstruction" if cls.__name__ in RECONSTRUCTION | EARLY_STOPPED
+              else "fixed-epochs" if cls.__name__ in FIXED_EPOCHS else "adversarial")
     for name, value in FAMILY_DEFAULTS[family].items():
         assert defaults[name] == value, f"{cls.__name__}.{name} defaults to {defaults[name]!r}, not {value!r}"
     undocumented = set(defaults) - _documented(cls)

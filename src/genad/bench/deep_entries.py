@@ -14,6 +14,8 @@ Settings per suite:
 * ``adbench``: library defaults (the product as shipped). Seq2Seq is not registered there: ADBench
   rows have up to 1,555 unordered features, which are not a sequence.
 * ``mnist`` / ``cifar10`` (slow): CPU budgets.
+* DAGMM, REPEN, ICL: library defaults on ``default`` and ``adbench``; DAGMM's KDDCUP protocol
+  (:data:`~genad.bench.protocols.KDD99_DAGMM`) is ``benchmarks/kdd99_dagmm/run.py``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from ..detectors.adgan import ADGAN
 from ..detectors.anogan import AnoGAN
 from ..detectors.autoencoder import AutoEncoder
 from ..detectors.bigan import BiGAN
+from ..detectors.dagmm import DAGMM
 from ..detectors.ganomaly import GANomaly
+from ..detectors.icl import ICL
+from ..detectors.repen import REPEN
 from ..detectors.seq2seq import Seq2Seq
 from ..detectors.vae import VAE
 from .protocols import ANOMAGRAM_NETWORK, ECG5000_VAE, FF12_EPOCHS, FF12_GAN, FF12_NETWORK, FF12_SEQ2SEQ, IMAGE_DEEP
@@ -93,3 +98,7 @@ register("ADGAN", _with(ADGAN, **FF12_GAN), suites=["ff12-kdd"])
 register("AnoGAN", _with(AnoGAN, **FF12_GAN), suites=["ff12-kdd"])
 for _name, _cls in (("GANomaly", GANomaly), ("BiGAN", BiGAN), ("ADGAN", ADGAN), ("AnoGAN", AnoGAN)):
     register(_name, _with(_cls), suites=["adbench"])
+
+# ---------------------------------------------------------------- density, representation, contrastive
+for _name, _cls in (("DAGMM", DAGMM), ("REPEN", REPEN), ("ICL", ICL)):
+    register(_name, _with(_cls), suites=["default", "adbench"])
