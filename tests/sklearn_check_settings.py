@@ -23,7 +23,6 @@ SMALL = {
     "Seq2Seq": {"epochs": 1},
     "DAGMM": {"epochs": 2},
     "REPEN": {"epochs": 2},
-    "ICL": {"epochs": 2},
     "GroupAAE": {"epochs": 1},
     "GroupVAE": {"epochs": 1},
 }

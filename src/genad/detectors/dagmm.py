@@ -91,13 +91,11 @@ class DAGMM(KnownAnomaliesLeftOut, DeepDetector):
         for sequences; ignored for images. The paper's KDDCUP network is ``[60, 30, 10]``.
     latent_dim : int or None
         Size of the code ``z_c``. None: 2 (the paper's Arrhythmia network; its KDDCUP and Thyroid
-        networks use 1).
+        networks use 1). On the test suite's Gaussian blobs (4 seeds, 20 epochs, tanh, min-max
+        scaling) ROC-AUC 1.00 / 1.00 / 1.00 / 1.00 with 2, and 0.47 for seed 0 with 1: a single
+        tanh unit saturates and maps far points among the normal ones.
     activation : str
-        Hidden activation of the compression network. The paper uses "tanh"; the default
-        "leaky_relu" keeps the code of points far from the training data far as well (tanh
-        saturates, ReLU units die): on the test suite's Gaussian blobs (4 seeds, 20 epochs)
-        ROC-AUC 0.89 / 0.88 / 0.95 / 0.80 with tanh, 0.98 / 1.00 / 1.00 / 1.00 with leaky ReLU,
-        both with a code of size 2. The KDDCUP protocol run uses the paper's tanh network.
+        Hidden activation of the compression network ("tanh" in the paper).
     arch : {"auto", "mlp", "lstm", "conv"}
         Backbone of the compression network; "auto" picks it from the input rank.
     n_components : int
@@ -114,11 +112,10 @@ class DAGMM(KnownAnomaliesLeftOut, DeepDetector):
     device, random_state, verbose, callbacks, contamination :
         as in :class:`genad.AutoEncoder` (the paper: Adam, lr 1e-4, batch 1024, 200 epochs on
         KDDCUP; the defaults here are shorter, see ``genad.bench`` for the protocol settings).
-        ``preprocessing`` defaults to "standard": with min-max scaling, points far outside the
-        training range saturate the tanh encoder and their relative error (Eq. 2, divided by
-        ``||x||``) can fall below that of normal rows (ROC-AUC 0.47 against 0.98 with
-        standard scaling on the test suite's Gaussian blobs); the KDDCUP protocol run uses
-        "minmax" as the paper's data were.
+        ``preprocessing`` defaults to "minmax", as the paper's data: the relative error of Eq. (2)
+        divides by ``||x||``, which standard scaling makes near zero for the most typical rows
+        (a row at the training mean then scored an energy of 687 against 15 for a row 8 standard
+        deviations out, in the class example's set-up).
 
     Attributes
     ----------
@@ -157,7 +154,7 @@ class DAGMM(KnownAnomaliesLeftOut, DeepDetector):
         self,
         hidden=None,
         latent_dim=None,
-        activation="leaky_relu",
+        activation="tanh",
         arch="auto",
         n_components=4,
         estimation_hidden=10,
@@ -171,7 +168,7 @@ class DAGMM(KnownAnomaliesLeftOut, DeepDetector):
         weight_decay=0.0,
         validation_fraction=0.1,
         patience=5,
-        preprocessing="standard",
+        preprocessing="minmax",
         device="auto",
         random_state=None,
         verbose=0,

@@ -113,6 +113,16 @@ class REPEN(KnownAnomaliesLeftOut, DeepDetector):
     outlier_candidates_ : int
         How many training rows were outlier candidates (step 1).
     history_ : per-epoch ``loss`` (the ranking loss), ``val_loss``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genad import REPEN
+    >>> rng = np.random.default_rng(0)
+    >>> det = REPEN(epochs=5, random_state=0).fit(rng.normal(size=(300, 6)))
+    >>> s = det.decision_function([[0.0] * 6, [8.0] * 6])   # LeSiNN distance in the learned space
+    >>> bool(s[1] > s[0]), det.encode([[0.0] * 6]).shape
+    (True, (1, 20))
     """
 
     _fast_params = {"epochs": 10, "batch_size": 64}
