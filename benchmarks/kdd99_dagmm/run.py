@@ -46,9 +46,10 @@ def main() -> None:
     paper = args.epochs == KDD99_DAGMM["epochs"]
     out = RESULTS / ("kdd99_dagmm.json" if paper else f"kdd99_dagmm_{args.epochs}epochs.json")
     rec = Recorder("kdd99-dagmm", out, metrics=["f1", "precision", "recall", "roc_auc"],
-                   title="DAGMM on KDD Cup 99 (the paper's protocol)", description=__doc__.split("\n\n")[0],
+                   title="DAGMM on KDD Cup 99, the paper's protocol (paper: precision {precision}, recall {recall}, "
+                         "F1 {f1})".format(**KDD99_DAGMM_REFERENCE), description=__doc__.split("\n\n")[0],
                    machine_note=args.machine_note,
-                   references=[{"detector": "DAGMM", "metric": k, "value": v,
+                   references=[{"suite": "kdd99-dagmm", "dataset": "kdd99-dagmm", "detector": "DAGMM", "metric": k, "value": v,
                                 "source": "Zong et al., ICLR 2018, Table 2 (KDDCUP)"}
                                for k, v in KDD99_DAGMM_REFERENCE.items()])
     params = {**KDD99_DAGMM, "epochs": args.epochs}
