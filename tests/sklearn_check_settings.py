@@ -21,6 +21,8 @@ SMALL = {
     "AutoEncoder": {"epochs": 2},
     "VAE": {"epochs": 2},
     "Seq2Seq": {"epochs": 1},
+    "DAGMM": {"epochs": 2},
+    "REPEN": {"epochs": 2},
     "GroupAAE": {"epochs": 1},
     "GroupVAE": {"epochs": 1},
 }

@@ -30,6 +30,7 @@ def main(argv=None) -> int:
                     help="add these runs to the recorded results of the suite (same dataset, detector and seed "
                          "replaced) instead of starting the folder afresh")
     ap.add_argument("--detectors", default=None, help="comma-separated names")
+    ap.add_argument("--datasets", default=None, help="comma-separated dataset ids of the suite (e.g. adbench/WBC)")
     ap.add_argument("--with-pyod", action="store_true")
     ap.add_argument("--include-slow", action="store_true")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
@@ -54,6 +55,7 @@ def main(argv=None) -> int:
         res = bench.run_suite(
             args.suite, out_dir=out, seeds=seeds, write=not args.merge,
             detectors=args.detectors.split(",") if args.detectors else None, with_pyod=args.with_pyod,
+            datasets=args.datasets.split(",") if args.datasets else None,
             include_slow=args.include_slow, command=command, machine_note=args.machine_note,
         )
         if args.merge:

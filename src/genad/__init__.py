@@ -34,6 +34,9 @@ _EXPORTS = {
     "DeepSVDD": ".detectors.deep_svdd",
     "DeepSAD": ".detectors.deep_sad",
     "DevNet": ".detectors.devnet",
+    "DAGMM": ".detectors.dagmm",
+    "REPEN": ".detectors.repen",
+    "ICL": ".detectors.icl",
 }
 
 __all__ = list(_EXPORTS)

@@ -19,6 +19,8 @@ Settings per suite:
 * ``mnist`` / ``cifar10`` (slow): CPU budgets.
 * ``adbench-semi-1`` / ``-5`` / ``-10`` (ADBench's semi-supervised protocol): the weakly supervised
   DeepSAD and DevNet, DeepSVDD and the autoencoder family with library defaults.
+* DAGMM, REPEN, ICL: library defaults on ``default`` and ``adbench``; DAGMM's KDDCUP protocol
+  (:data:`~genad.bench.protocols.KDD99_DAGMM`) is ``benchmarks/kdd99_dagmm/run.py``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from ..detectors.bigan import BiGAN
 from ..detectors.deep_sad import DeepSAD
 from ..detectors.deep_svdd import DeepSVDD
 from ..detectors.devnet import DevNet
+from ..detectors.dagmm import DAGMM
 from ..detectors.ganomaly import GANomaly
+from ..detectors.icl import ICL
+from ..detectors.repen import REPEN
 from ..detectors.seq2seq import Seq2Seq
 from ..detectors.vae import VAE
 from .protocols import (ANOMAGRAM_NETWORK, ECG5000_VAE, FF12_EPOCHS, FF12_GAN, FF12_NETWORK, FF12_REPORT, FF12_SEQ2SEQ,
@@ -116,3 +121,7 @@ register("DeepSVDD", _with(DeepSVDD), suites=["adbench", *ADBENCH_SEMI])
 register("DeepSVDD", _with(DeepSVDD, epochs=20), suites=IMAGES, slow=True)
 register("DeepSAD", _with(DeepSAD), suites=list(ADBENCH_SEMI))
 register("DevNet", _with(DevNet), suites=list(ADBENCH_SEMI))
+
+# ---------------------------------------------------------------- density, representation, contrastive
+for _name, _cls in (("DAGMM", DAGMM), ("REPEN", REPEN), ("ICL", ICL)):
+    register(_name, _with(_cls), suites=["default", "adbench"])

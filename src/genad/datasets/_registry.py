@@ -32,6 +32,10 @@ _ENTRIES = [
     _Entry("kdd99", tabular.load_kdd99,
            "KDD Cup 99, 41 features one-hot encoded; train normal 10%, test corrected",
            ("kdd99/kddcup.data_10_percent.gz", "kdd99/corrected.gz")),
+    _Entry("kdd99-dagmm", tabular.load_kdd99_dagmm,
+           "KDD Cup 99, DAGMM protocol: 'normal.' rows are the anomalies; 50/50 split, training "
+           "keeps the attacks of its half",
+           ("kdd99/kddcup.data_10_percent.gz",)),
     _Entry("nsl-kdd", tabular.load_nsl_kdd,
            "NSL-KDD, train normal KDDTrain+_20Percent, test KDDTest+",
            ("nsl-kdd/KDDTrain+_20Percent.txt", "nsl-kdd/KDDTest+.txt",

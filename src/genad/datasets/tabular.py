@@ -314,6 +314,38 @@ def load_kdd99(
     )
 
 
+def load_kdd99_dagmm(data_home: Path, *, random_state: int = 0) -> Dataset:
+    """KDD Cup 99 with DAGMM's protocol (Zong et al. 2018, KDDCUP).
+
+    ``kddcup.data_10_percent.gz`` (494,021 rows), 41 features with the 3 categoricals one-hot
+    encoded (categories of the whole file). The ``normal.`` rows (20%) are the anomalous class,
+    the attacks the normal one. A random half of the rows (drawn with ``random_state``) is the
+    training part, of which only the attack rows are kept; the other half, both classes, is the
+    test part. Raw values (the paper's data are min-max scaled: do it in the detector). The
+    paper flags the 20% highest scores of the test part and reports precision, recall and F1.
+    """
+    name = "kdd99-dagmm"
+    f_tr = require_file(data_home, "kdd99/kddcup.data_10_percent.gz", name, KDD99_SOURCE)
+    df = _kdd_frame(f_tr, KDD_FEATURES + ["label"])
+    lab = df["label"].astype(str).str.rstrip(".").to_numpy()
+    y = (lab == "normal").astype(np.int64)  # 1 = anomaly: the "normal." connections
+    perm = np.random.default_rng(random_state).permutation(len(df))
+    half = len(df) // 2
+    idx_tr = np.sort(perm[:half][y[perm[:half]] == 0])
+    idx_te = np.sort(perm[half:])
+    X_tr, X_te, feat, cats = _one_hot(df.iloc[idx_tr], df.iloc[idx_te], df)
+    metadata = {
+        "source": "KDD Cup 1999 (UCI): kddcup.data_10_percent.gz",
+        "protocol": "DAGMM (Zong et al. 2018): 'normal.' rows are the anomalies; random 50/50 split; "
+                    "training keeps the attack rows of its half; threshold at the top 20% of test scores",
+        "categorical_encoding": "one-hot; categories of the whole file",
+        "categories": cats, "scaling": "none (raw values)", "random_state": random_state,
+        "test_attacks": [str(v) for v in lab[idx_te]],
+    }
+    return Dataset(name, as_x(X_tr), np.zeros(len(idx_tr), np.int64), as_x(X_te), y[idx_te], feat,
+                   metadata=metadata)
+
+
 def load_nsl_kdd(
     data_home: Path, *, contamination: float = 0.0, test_sample: int | None = None,
     random_state: int = 0,
