@@ -27,7 +27,8 @@ FRACTIONS = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5]
 SEEDS = [0, 1, 2]
 REFERENCE = {0.0: 0.96, 0.3: 0.93, 0.5: 0.56}
 CONFIGS = {
-    "AutoEncoder() defaults": dict(),
+    "AutoEncoder() defaults": dict(),  # trim="auto"
+    "AutoEncoder(trim=0.2) (former default)": dict(trim=0.2),
     "AutoEncoder(trim=0) (untrimmed loss)": dict(trim=0.0),
     "AutoEncoder(trim=0.1)": dict(trim=0.1),
     "AutoEncoder(preprocessing='minmax')": dict(preprocessing="minmax"),

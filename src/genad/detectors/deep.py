@@ -194,6 +194,11 @@ class DeepDetector(Detector):
     def _after_training(self, X: torch.Tensor) -> None:
         """Called with the training tensor after training (e.g. fit latent statistics)."""
 
+    def _training_callbacks(self) -> list:
+        """The family's own :class:`genad.nn.training.Callback` objects for this fit (run
+        before the user's ``callbacks``)."""
+        return []
+
     # ------------------------------------------------------------- fit / score
     def _fit(self, X: np.ndarray) -> None:
         dev = self._device()
@@ -210,7 +215,7 @@ class DeepDetector(Detector):
             X_val, X_train = None, Xt
         self._before_training(X_train)
         modules = self._modules()
-        cbs = self.callbacks
+        cbs = [*self._training_callbacks(), *(self.callbacks or [])]
         self.history_ = T.train(
             self._steps(),
             X_train,
@@ -226,8 +231,8 @@ class DeepDetector(Detector):
             validation_loss=self._validation_loss(),
             patience=self.patience,
             clip_grad_norm=self._setting("clip_grad_norm"),
-            callbacks=list(cbs) if cbs else None,
-            score_fn=self._live_scores if cbs else None,
+            callbacks=cbs or None,
+            score_fn=self._live_scores if self.callbacks else None,
             verbose=self.verbose,
             generator=gen,
             desc=type(self).__name__,
