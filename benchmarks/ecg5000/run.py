@@ -31,7 +31,7 @@ CONFIGS = {
     "AutoEncoder(trim=0.2) (former default)": dict(trim=0.2),
     "AutoEncoder(trim=0) (untrimmed loss)": dict(trim=0.0),
     "AutoEncoder(trim=0.1)": dict(trim=0.1),
-    "AutoEncoder(preprocessing='minmax')": dict(preprocessing="minmax"),
+    "AutoEncoder(preprocessing='minmax')": dict(preprocessing="minmax", trim=0.2),  # recorded when 0.2 was the default
     # Anomagram's network (experiments/models/ae.js, ecg.js): 140 -> 7 -> 3 -> 2 -> 3 -> 7 -> 140,
     # ReLU, sigmoid output, Adam lr 0.01, batch 512, 50 epochs (Anomagram's Adam has beta1 = 0.5;
     # genad's has 0.9)
