@@ -57,6 +57,26 @@ def test_trim_keeps_training_anomalies_out():
     assert auc[0.25] > 0.98 and auc[0.25] > auc[0.0] + 0.1
 
 
+def test_auto_trim_holds_where_a_fixed_trim_is_too_small():
+    """35% planted anomalies from a learnable subspace: the fixed 0.2 trim learns them, the
+    default trim="auto" estimates their share and keeps them out."""
+    Xtr, X, y = contaminated(frac=0.35)
+    fits = {t: AutoEncoder(trim=t, epochs=30, batch_size=32, latent_dim=3, random_state=0).fit(Xtr)
+            for t in (0.2, "auto")}
+    auc = {t: roc_auc_score(y, d.decision_function(X)) for t, d in fits.items()}
+    assert auc[0.2] < 0.8
+    assert auc["auto"] > 0.97
+    assert 0.25 < fits["auto"].contamination_estimate_ < 0.45
+    assert AutoEncoder().trim == "auto"
+
+
+def test_auto_trim_on_clean_data_leaves_little_out():
+    Xtr, X, y = planted()
+    det = AutoEncoder(**FAST).fit(Xtr)
+    assert det.contamination_estimate_ < 0.1
+    assert roc_auc_score(y, det.decision_function(X)) > 0.9
+
+
 def test_trim_fast_backward_and_autograd_agree(monkeypatch):
     Xtr, X, _ = contaminated()
     fast = AutoEncoder(trim=0.2, **FAST).fit(Xtr).decision_function(X)

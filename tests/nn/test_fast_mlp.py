@@ -167,3 +167,27 @@ def test_falls_back_to_autograd_and_says_why(caplog):
         caplog.clear()
         assert mlp_mse_grad_fn([mlp([4, 3, 2], batchnorm=True), mlp([2, 3, 4])]) is None
         assert "BatchNorm1d" in caplog.text
+
+
+def test_adaptive_trim_grad_fn_matches_autograd():
+    import numpy as np
+
+    from genad.detectors.autoencoder import squared_error
+    from genad.nn.losses import AdaptiveTrim, trimmed_mean
+
+    enc, dec = _ae(act="relu")
+    x = _data(n=40)
+    x[:5] += 6.0
+    rule = AdaptiveTrim()
+    rows = squared_error(x, dec(enc(x))).detach()
+    rule.cut, rule.estimate = float(np.quantile(rows.numpy(), 0.8)), 0.2  # a cut as after an update
+    loss = mlp_mse_grad_fn([enc, dec], trim=rule)(x)
+    g_fast = [p.grad.clone() for m in (enc, dec) for p in m.parameters()]
+    for m in (enc, dec):
+        m.zero_grad(set_to_none=True)
+    ref = trimmed_mean(squared_error(x, dec(enc(x))), rule)
+    ref.backward()
+    assert float(loss) == pytest.approx(ref.item(), rel=1e-5)
+    assert float(loss) < rows.mean().item()
+    for a, p in zip(g_fast, [p for m in (enc, dec) for p in m.parameters()]):
+        torch.testing.assert_close(a, p.grad, rtol=1e-4, atol=1e-6)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from .._deprecation import take_renamed
 from ..nn import backbones as B
 from ..nn.training import Step
-from .autoencoder import _ReconstructionModel, check_trim, squared_error, trimmed_mean
+from .autoencoder import _ReconstructionModel, squared_error, trimmed_mean
 from .deep import LAYER_SIZES, NON_NEGATIVE, POSITIVE
 
 __all__ = ["AdversarialAutoEncoder"]
@@ -49,12 +49,12 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         Learning rate of the discriminator and generator steps (None: ``lr``).
     adversarial_weight : float
         Weight of the generator (regularisation) loss.
-    trim : float in [0, 0.5)
-        Trimmed loss for contaminated training data: each batch's ``trim`` share of rows with
-        the largest reconstruction errors is left out of the reconstruction loss (the
-        adversarial steps use every row; see :class:`genad.AutoEncoder`); 0 trains on every
-        row. Default 0.2, as for the AutoEncoder: on ADBench (split seed 1) mean ROC-AUC 0.752
-        with ``trim=0``, 0.760 with 0.2.
+    trim : "auto" or float in [0, 0.5)
+        Trimmed loss for contaminated training data: the rows with the largest reconstruction
+        errors are left out of the reconstruction loss (the adversarial steps use every row);
+        ``"auto"`` (default) estimates their share during training, a number fixes it per
+        batch (0 trains on every row); see :class:`genad.AutoEncoder`. On ECG5000 with 30%
+        abnormal training beats (tuning seeds 10, 11): 0.971 with ``"auto"``.
     hidden, latent_dim, activation, output_activation, arch, dropout, epochs, batch_size, lr, optimizer,
     weight_decay, penalty, penalty_weight, validation_fraction, patience, clip_grad_norm,
     preprocessing, device, random_state, verbose, callbacks, contamination :
@@ -93,7 +93,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         adversarial_lr=None,
         adversarial_weight=1.0,
         dropout=0.0,
-        trim=0.2,
+        trim="auto",
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -158,7 +158,7 @@ class AdversarialAutoEncoder(_ReconstructionModel):
     def _steps(self):
         enc, dec, disc = self.encoder_, self.decoder_, self.discriminator_
         w = float(self.adversarial_weight)
-        trim = check_trim(self.trim)
+        trim = self._trim()
 
         def reconstruction(x):
             return trimmed_mean(squared_error(x, dec(enc(x))), trim)
@@ -183,10 +183,11 @@ class AdversarialAutoEncoder(_ReconstructionModel):
         ]
 
     def _validation_loss(self):
-        enc, dec, trim = self.encoder_, self.decoder_, check_trim(self.trim)
+        enc, dec, trim = self.encoder_, self.decoder_, self._validation_trim()
         return lambda x: trimmed_mean(squared_error(x, dec(enc(x))), trim)
 
     def _after_training(self, X):
+        super()._after_training(X)
         self.score_stats_ = np.array([0.0, 1.0, 0.0, 1.0])
         terms = self._forward_batched(self._terms, X.detach().cpu().numpy())
         mean, std = terms.mean(axis=0), terms.std(axis=0)

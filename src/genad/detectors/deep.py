@@ -195,6 +195,11 @@ class DeepDetector(Detector):
     def _after_training(self, X: torch.Tensor) -> None:
         """Called with the training tensor after training (e.g. fit latent statistics)."""
 
+    def _training_callbacks(self) -> list:
+        """The family's own :class:`genad.nn.training.Callback` objects for this fit (run
+        before the user's ``callbacks``)."""
+        return []
+
     # ------------------------------------------------------------- fit / score
     def _fit(self, X: np.ndarray, y: np.ndarray | None = None) -> None:
         """Train on scaled rows ``X``; ``y`` (labels 1/0/-1) only for detectors that learn from
@@ -217,7 +222,7 @@ class DeepDetector(Detector):
         else:
             self._before_training(*X_train)
         modules = self._modules()
-        cbs = self.callbacks
+        cbs = [*self._training_callbacks(), *(self.callbacks or [])]
         self.history_ = T.train(
             self._steps(),
             X_train,
@@ -233,8 +238,8 @@ class DeepDetector(Detector):
             validation_loss=self._validation_loss(),
             patience=self.patience,
             clip_grad_norm=self._setting("clip_grad_norm"),
-            callbacks=list(cbs) if cbs else None,
-            score_fn=self._live_scores if cbs else None,
+            callbacks=cbs or None,
+            score_fn=self._live_scores if self.callbacks else None,
             verbose=self.verbose,
             generator=gen,
             desc=type(self).__name__,

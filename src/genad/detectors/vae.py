@@ -32,7 +32,7 @@ from torch import nn
 
 from .._deprecation import take_renamed
 from ..nn.training import Step
-from .autoencoder import _ReconstructionModel, check_trim, squared_error, trimmed_mean
+from .autoencoder import _ReconstructionModel, squared_error, trimmed_mean
 from .deep import NON_NEGATIVE, POSITIVE_INT
 
 __all__ = ["VAE"]
@@ -64,11 +64,13 @@ class VAE(_ReconstructionModel):
         Weight of the KL term (1 = the standard VAE).
     n_samples : int
         Codes drawn per point when scoring.
-    trim : float in [0, 0.5)
-        Trimmed loss for contaminated training data: each batch's ``trim`` share of rows with
-        the largest negative ELBO is left out of the loss (see :class:`genad.AutoEncoder`);
-        0 trains on every row. Default 0.2, as for the AutoEncoder: on ADBench (split seed 1)
-        mean ROC-AUC 0.738 with ``trim=0``, 0.769 with 0.2.
+    trim : "auto" or float in [0, 0.5)
+        Trimmed loss for contaminated training data: the rows with the largest negative ELBO
+        are left out of the loss; ``"auto"`` (default) estimates their share during training,
+        a number fixes it per batch (0 trains on every row); see :class:`genad.AutoEncoder`.
+        Rows are ranked by the part of the negative ELBO that differs between rows (the
+        learned noise variance's constant left out). On ECG5000 with 30% abnormal training
+        beats (tuning seeds 10, 11): 0.969 with ``"auto"``, 0.535 with ``trim=0.2``.
     hidden, latent_dim, activation, output_activation, arch, dropout, epochs, batch_size, lr, optimizer,
     weight_decay, penalty, penalty_weight, validation_fraction, patience, clip_grad_norm,
     preprocessing, device, random_state, verbose, callbacks, contamination :
@@ -103,7 +105,7 @@ class VAE(_ReconstructionModel):
         beta=1.0,
         n_samples=10,
         dropout=0.0,
-        trim=0.2,
+        trim="auto",
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -191,14 +193,37 @@ class VAE(_ReconstructionModel):
 
     def _steps(self):
         beta = float(self.beta)
-        trim = check_trim(self.trim)
+        trim = self._trim()
 
         def loss(x):
             nll, kl = self._elbo_terms(x)
-            total = trimmed_mean(nll + beta * kl, trim)
+            # the trim ranks rows by the part of -ELBO that differs between rows (>= 0)
+            const = self._nll_constant()
+            total = trimmed_mean(nll - const + beta * kl, trim) + const
             return {"loss": total, "nll": nll.mean(), "kl": kl.mean()}
 
         return [Step("elbo", [self.encoder_, self.decoder_, self.noise_], loss)]
+
+    def _validation_loss(self):
+        beta, trim = float(self.beta), self._validation_trim()
+
+        def val_loss(x):
+            nll, kl = self._elbo_terms(x)
+            const = self._nll_constant()
+            return trimmed_mean(nll - const + beta * kl, trim) + const
+
+        return val_loss
+
+    def _nll_constant(self) -> torch.Tensor:
+        """The part of ``-log p(x|z)`` that is the same for every row: 1/2 sum (log s^2 + log 2 pi)."""
+        log_var = self.noise_()
+        return 0.5 * (log_var.sum() + log_var.numel() * _LOG_2PI)
+
+    def _row_losses(self, x):
+        # -ELBO per row at the posterior mean (no sampling noise), less the constant part: what
+        # the trim ranks rows by (positive, so the cut of trim="auto" can work on log-losses)
+        nll, kl = self._elbo_terms(x, eps=torch.zeros(x.shape[0], self._latent_dim(), device=x.device, dtype=x.dtype))
+        return nll - self._nll_constant() + float(self.beta) * kl
 
     # ------------------------------------------------------------ scoring
     def _score_noise(self, k: int, dtype, device) -> torch.Tensor:

@@ -22,7 +22,7 @@ import logging
 import torch
 from torch import nn
 
-from .losses import kept_rows
+from .losses import kept_index
 
 __all__ = ["mlp_mse_grad_fn", "dropout_masks", "pack_parameters", "unpack_parameters"]
 
@@ -95,7 +95,8 @@ def mlp_mse_grad_fn(modules, noise: float = 0.0, trim: float = 0.0):
     ``net`` chains ``modules``; None (autograd is used, the reason logged at DEBUG level) unless
     the parameters are on the CPU and the modules are only Linear layers, ReLU/LeakyReLU/Tanh/
     Sigmoid and dropout of one rate. With ``trim`` > 0 the loss is the mean over the
-    ``kept_rows(n, trim)`` rows of the batch with the smallest errors. Dropout masks come from
+    ``kept_rows(n, trim)`` rows of the batch with the smallest errors (with an
+    :class:`genad.nn.losses.AdaptiveTrim`, over the rows it keeps: :func:`~genad.nn.losses.kept_index`). Dropout masks come from
     :func:`dropout_masks`; ``grad_fn.last_masks`` holds the last step's.
 
     Forward: ``h_i = a_i(h_{i-1} W_i^T + b_i)``. Backward from ``g = dL/dh_L = 2 (h_L - x) / (n d)``
@@ -158,8 +159,8 @@ def mlp_mse_grad_fn(modules, noise: float = 0.0, trim: float = 0.0):
         grad_fn.last_masks = masks
         diff = h - x
         if trim:
-            k = kept_rows(len(diff), trim)
-            kept = torch.topk(diff.pow(2).sum(1), k, largest=False, sorted=False).indices
+            kept = kept_index(diff.pow(2).mean(1), trim)
+            k = len(kept)
             weight = torch.zeros(len(diff), 1, device=diff.device, dtype=diff.dtype)
             weight[kept] = 2.0 / (k * diff.shape[1])
             loss = diff[kept].pow(2).mean()

@@ -313,6 +313,8 @@ def train(
     device = (data[0] if isinstance(data, (tuple, list)) else data).device
     multi = len(steps) > 1
     cbs = [cb if isinstance(cb, Callback) else _FunctionCallback(cb) for cb in (callbacks or [])]
+    # only callbacks with their own on_batch_end cost a device sync per mini-batch
+    batch_cbs = [cb for cb in cbs if type(cb).on_batch_end is not Callback.on_batch_end]
     for cb in cbs:
         if not isinstance(cb, Callback) and not callable(cb):
             raise ValueError("callbacks must be genad.nn.training.Callback objects or callables")
@@ -404,10 +406,10 @@ def train(
                     else:
                         lst.append(v)
                 gstep += 1
-                if cbs:
+                if batch_cbs:
                     bl = {k: float(v) for k, v in batch_losses.items()}
                     _check_finite(bl, epoch, lr, b)
-                    for cb in cbs:
+                    for cb in batch_cbs:
                         if cb.on_batch_end(dict(info, epoch=epoch, step=gstep, losses=bl)):
                             stop = True
                     if stop:
