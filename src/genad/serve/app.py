@@ -1,5 +1,5 @@
 """The genad application: one FastAPI app with an API part (``/healthz``, ``/readyz``, ``/v1``)
-and a pages part (``/docs`` now; pages are added as routers beside the API), all assets served
+and a pages part (``/``, ``/train``, ``/live``, ``/docs``: routers beside the API), all assets served
 from the package's ``static`` folder, never from another host.
 """
 
@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from . import api
+from . import api, pages
 from .auth import KeyStore
 from .limits import (BodyTooLarge, Gate, GuardMiddleware, RateLimited, TokenBuckets, TooBusy,
                      retry_after_header, too_large_message)
@@ -125,6 +125,7 @@ def create_app(
     app.state.genad = svc
     app.include_router(api.router)
     app.include_router(api.v1)
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)
     _add_error_handlers(app)
