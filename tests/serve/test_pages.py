@@ -29,7 +29,7 @@ def test_common_module_imports_only_app_paths(client):
         assert client.get(ref).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/"])
+@pytest.mark.parametrize("path", ["/", "/train"])
 def test_pages_need_no_key(client, path):
     client.headers.pop("Authorization", None)
     assert client.get(path).status_code == 200

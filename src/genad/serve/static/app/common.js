@@ -33,7 +33,7 @@ export function mountNav() {
   input.addEventListener("change", () => localStorage.setItem(KEY_STORE, input.value.trim()));
 }
 
-function authHeaders() {
+export function authHeaders() {
   const k = localStorage.getItem(KEY_STORE);
   return k ? { Authorization: `Bearer ${k}` } : {};
 }
