@@ -81,11 +81,12 @@ function width(el) { return Math.max(280, Math.floor(el.clientWidth || 400) - 4)
 
 /** A line chart: series = [{label, stroke, dash}], data = [xs, ys1, ys2, ...]. */
 export function lineChart(el, { series, data, xLabel = "", yLabel = "", height = 220, title,
-  points = false, log = false, xRange } = {}) {
+  points = false, log = false, xRange, xIntegers = false } = {}) {
   const opts = {
     title, width: width(el), height,
     scales: { x: { time: false, ...(xRange ? { range: xRange } : {}) }, y: log ? { distr: 3 } : {} },
-    axes: [{ label: xLabel }, { label: yLabel }],
+    axes: [{ label: xLabel, ...(xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] } : {}) },
+      { label: yLabel }],
     series: [{ label: xLabel || "x" }, ...series.map((s) => ({ width: 2, points: { show: points }, ...s }))],
   };
   const chart = new uPlot(opts, data || [[], ...series.map(() => [])], el);

@@ -44,7 +44,7 @@ async function init() {
   $("save").addEventListener("click", saveModel);
   $("download").addEventListener("click", downloadModel);
   setupBeat();
-  state.lossChart = lineChart($("loss-chart"), { xLabel: "epoch", yLabel: "loss", points: true,
+  state.lossChart = lineChart($("loss-chart"), { xLabel: "epoch", yLabel: "loss", points: true, xIntegers: true,
     series: [{ label: "train loss", stroke: COLORS.accent }, { label: "validation loss", stroke: COLORS.val, dash: [6, 4] }] });
 }
 
