@@ -91,7 +91,8 @@ def test_pause_resume_cancel_and_queue(app_server, page):
     srv = app_server()
     page.goto(srv.url + "/train")
     _train(page, epochs=200)
-    page.wait_for_function("document.getElementById('epochs-done').textContent !== '0'")
+    # the first job of a session also starts the process that jobs are forked from
+    page.wait_for_function("document.getElementById('epochs-done').textContent !== '0'", timeout=180_000)
     page.click("#pause")
     page.wait_for_function("document.getElementById('job-state').textContent === 'paused'")
     done = int(page.inner_text("#epochs-done"))
@@ -100,7 +101,7 @@ def test_pause_resume_cancel_and_queue(app_server, page):
     page.click("#resume")
     page.wait_for_function("document.getElementById('job-state').textContent === 'running'")
     page.click("#cancel")
-    page.wait_for_function("document.getElementById('job-state').textContent === 'cancelled'")
+    page.wait_for_function("document.getElementById('job-state').textContent === 'cancelled'", timeout=60_000)
     assert page.is_enabled("#train")
     assert page.js_errors == []
 

@@ -1,11 +1,12 @@
 """Training jobs for the ``/train`` page: datasets, detector forms, jobs streamed by SSE.
 
-A job is one detector fitted on one prepared dataset. Jobs run in a bounded pool of threads
-(``train_workers``, default 1), each fit limited to one CPU thread of torch
-(:func:`genad.nn.threads.limit_threads`), so scoring requests keep the other cores; a job that
-waits for a free worker is ``queued``. Deep detectors report every epoch through the training
-loop's callbacks, and the same callback lets a job be paused, resumed and cancelled between
-mini-batches; other detectors can be cancelled while queued.
+A job is one detector fitted on one prepared dataset, in a process of its own (started from a
+forkserver that has the training code imported), so a fit never holds the server's GIL or its
+thread pools; the process uses one torch thread. At most ``train_workers`` jobs (default 1) run
+at once; a job that waits for its turn is ``queued``. Deep detectors report every epoch through
+the training loop's callbacks, and the same callback lets a job be paused, resumed and cancelled
+between mini-batches; a detector fitted in one call is cancelled by ending its process. The
+trained model comes back as a ``.genad`` file read with :func:`genad.load` (no pickle).
 
 Routes (under ``/v1/train``): ``GET datasets``, ``GET detectors``, ``POST uploads`` (a CSV
 body), ``POST jobs``, ``GET jobs``, ``GET jobs/{id}``, ``GET jobs/{id}/events`` (server-sent
@@ -305,32 +306,111 @@ def prepare_upload(frame, spec: DataSpec, seed: int) -> Prepared:
     return Prepared(X_tr, X_te, y_te, [str(c) for c in features], info)
 
 
-# ------------------------------------------------------------------ jobs
+# ------------------------------------------------------------------ the training process
+class _Control:
+    """The child process's side of a job: events to the server, pause and cancel from it."""
+
+    def __init__(self, events, resume, cancel):
+        self.events, self.resume, self.cancel = events, resume, cancel
+
+    def emit(self, name: str, data: dict) -> None:
+        self.events.put((name, data))
+
+    def checkpoint(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+        if not self.resume.is_set():
+            self.emit("state", {"state": "paused"})
+            while not self.resume.wait(0.2):
+                if self.cancel.is_set():
+                    raise Cancelled()
+            if self.cancel.is_set():
+                raise Cancelled()
+            self.emit("state", {"state": "running"})
+
+
 class _JobCallback(Callback):
     """Streams epochs and obeys pause / cancel between mini-batches."""
 
-    def __init__(self, job: "Job"):
-        self.job = job
+    def __init__(self, control: _Control):
+        self.control = control
 
-    def __deepcopy__(self, memo):  # estimator clones share the job (it holds locks)
+    def __deepcopy__(self, memo):  # estimator clones share the control (it holds queues)
         return self
 
     def on_batch_end(self, info):
-        self.job.checkpoint()
+        self.control.checkpoint()
 
     def on_epoch_end(self, info):
         hist = info.get("history") or {}
         losses = {k: float(v) for k, v in (info.get("losses") or {}).items()
                   if isinstance(v, (int, float)) and math.isfinite(float(v))}
         val = hist.get("val_loss") or []
-        epoch = {"epoch": int(info["epoch"]), "epochs": int(info.get("epochs") or 0),
-                 "loss": losses.get("loss", next(iter(losses.values()), None)),
-                 "val_loss": float(val[-1]) if val else None, "losses": losses}
-        self.job.epochs.append(epoch)
-        self.job.emit("epoch", epoch)
-        self.job.checkpoint()
+        self.control.emit("epoch", {"epoch": int(info["epoch"]), "epochs": int(info.get("epochs") or 0),
+                                    "loss": losses.get("loss", next(iter(losses.values()), None)),
+                                    "val_loss": float(val[-1]) if val else None, "losses": losses})
+        self.control.checkpoint()
 
 
+def _train_in_child(spec: dict, frame, model_path: str, events, resume, cancel) -> None:
+    """Entry point of a job's process: prepare the data, fit, write the model file, send results.
+
+    The model travels back as a ``.genad`` file (read with :func:`genad.load`); the rest as plain
+    arrays and dicts."""
+    import torch
+
+    torch.set_num_threads(1)  # this process only: the server's scoring keeps the other cores
+    control = _Control(events, resume, cancel)
+    try:
+        job = JobSpec(**spec)
+        data = (prepare_upload(frame, job.data, job.seed) if frame is not None
+                else prepare_builtin(job.data, job.seed))
+        control.emit("data", {"n_train": len(data.X_train), "n_test": len(data.X_test),
+                              "n_features": int(data.X_train.shape[1]), "info": data.info})
+        det = make_detector(job.detector, dict(job.params), job.seed)
+        streams = "callbacks" in det.get_params(deep=False)
+        if streams:
+            det.set_params(callbacks=[_JobCallback(control)])
+        control.checkpoint()
+        det.fit(data.X_train)
+        if streams:
+            det.set_params(callbacks=None)
+        control.checkpoint()
+        results = _results(det, data)
+        det.save(model_path)
+        control.emit("finished", {"results": results, "X_test": data.X_test, "y_test": data.y_test,
+                                  "feature_names": data.feature_names, "info": data.info})
+    except Cancelled:
+        control.emit("cancelled", {})
+    except Exception as exc:  # reported to the page; the server keeps serving
+        control.emit("failed", {"message": str(exc) if isinstance(exc, ValueError)
+                                else f"{type(exc).__name__}: {exc}"})
+
+
+_CONTEXT = None
+#: imported once by the forkserver, so that a job's process starts with them in memory
+PRELOAD = ["genad.serve.train", "genad.group", "genad.datasets", "sklearn.model_selection", "sklearn.decomposition"]
+
+
+def _context():
+    """A forkserver context that has genad's training code imported once: a job's process
+    starts in a fraction of a second and shares nothing with the server's threads."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            import genad
+
+            # every detector module (what genad.__getattr__ would import on first use)
+            modules = sorted({"genad" + m for m in genad._EXPORTS.values()})
+            ctx.set_forkserver_preload(PRELOAD + modules)
+        _CONTEXT = ctx
+    return _CONTEXT
+
+
+# ------------------------------------------------------------------ jobs
 @dataclass
 class Job:
     id: str
@@ -346,14 +426,15 @@ class Job:
     events: list = field(default_factory=list)
     results: Optional[dict] = None
     data: Optional[Prepared] = None
-    _resume: threading.Event = field(default_factory=threading.Event)
-    _cancel: bool = False
+    _resume: Any = None
+    _cancel: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
+        ctx = _context()
+        self._resume, self._cancel = ctx.Event(), ctx.Event()
         self._resume.set()
 
-    # called from the training thread
     def emit(self, name: str, data: dict) -> None:
         with self._lock:
             self.events.append((name, data))
@@ -362,19 +443,6 @@ class Job:
         self.state, self.message = state, message
         self.emit("state", self.summary())
 
-    def checkpoint(self) -> None:
-        if self._cancel:
-            raise Cancelled()
-        if not self._resume.is_set():
-            self.set_state("paused")
-            while not self._resume.wait(0.2):
-                if self._cancel:
-                    raise Cancelled()
-            if self._cancel:
-                raise Cancelled()
-            self.set_state("running")
-
-    # called from request handlers
     @property
     def pausable(self) -> bool:
         return "callbacks" in self.detector.get_params(deep=False)
@@ -393,7 +461,7 @@ class Job:
     def cancel(self) -> None:
         if self.state in FINISHED:
             raise ValueError(f"job {self.id} is already {self.state}")
-        self._cancel = True
+        self._cancel.set()
         self._resume.set()
         if self.state == "queued":
             self.set_state("cancelled", "cancelled before it started")
@@ -503,45 +571,71 @@ class JobManager:
         return job
 
     def _run(self, job: Job) -> None:
-        from ..nn.threads import limit_threads
+        """One job, in a pool thread: start its process and relay what it sends."""
+        import queue as _queue
 
-        if job._cancel:
+        from ..persistence import load
+
+        if job._cancel.is_set():
             return
         job.started = time.time()
         job.set_state("running")
-        det = job.detector
-        try:
-            with limit_threads(1):
-                spec = job.spec
-                data = (prepare_upload(job.frame, spec.data, spec.seed) if job.frame is not None
-                        else prepare_builtin(spec.data, spec.seed))
-                job.data = data
-                job.emit("data", {"n_train": len(data.X_train), "n_test": len(data.X_test),
-                                  "n_features": int(data.X_train.shape[1]), "info": data.info})
-                if job.pausable:
-                    det.set_params(callbacks=[_JobCallback(job)])
-                job.checkpoint()
-                det.fit(data.X_train)
-                if job.pausable:
-                    det.set_params(callbacks=None)
-                job.checkpoint()
-                job.results = _results(det, data)
-            job.finished = time.time()
-            job.set_state("done", f"trained in {job.finished - job.started:.1f} s")
-        except Cancelled:
-            job.finished = time.time()
-            job.set_state("cancelled", "cancelled by the user")
-        except Exception as exc:  # reported to the page; the server keeps serving
-            job.finished = time.time()
-            msg = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            job.set_state("failed", msg)
-        finally:
+        ctx = _context()
+        events = ctx.Queue()
+        with tempfile.TemporaryDirectory(prefix="genad-train-") as tmp:
+            model_path = str(Path(tmp) / "model.genad")
+            proc = ctx.Process(target=_train_in_child, name=f"genad-train-{job.id}", daemon=True,
+                               args=(job.spec.model_dump(), job.frame, model_path, events, job._resume, job._cancel))
+            proc.start()
             job.frame = None
+            end, cancelled_at = None, None
+            while end is None:
+                try:
+                    name, data = events.get(timeout=0.2)
+                except _queue.Empty:
+                    if job._cancel.is_set():
+                        cancelled_at = cancelled_at or time.monotonic()
+                        # a fit without callbacks cannot stop itself: end its process
+                        if not job.pausable or time.monotonic() - cancelled_at > 10:
+                            proc.terminate()
+                            end = ("cancelled", "cancelled by the user")
+                    elif not proc.is_alive():
+                        end = ("failed", f"the training process ended unexpectedly (exit code {proc.exitcode})")
+                    continue
+                if name == "epoch":
+                    job.epochs.append(data)
+                    job.emit("epoch", data)
+                elif name == "data":
+                    job.emit("data", data)
+                elif name == "state":
+                    job.set_state(data["state"])
+                elif name == "finished":
+                    try:
+                        job.detector = load(model_path)
+                        job.data = Prepared(np.empty((0, data["X_test"].shape[1]), np.float32), data["X_test"],
+                                            data["y_test"], data["feature_names"], data["info"])
+                        job.results = data["results"]
+                        end = ("done", None)
+                    except ValueError as exc:
+                        end = ("failed", f"the trained model could not be read back: {exc}")
+                elif name == "cancelled":
+                    end = ("cancelled", "cancelled by the user")
+                elif name == "failed":
+                    end = ("failed", data["message"])
+            job.finished = time.time()
+            state, message = end
+            job.set_state(state, message or f"trained in {job.finished - job.started:.1f} s")
+            # the process has sent its last word; its slot frees once it has exited
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
+            events.close()
 
     def shutdown(self) -> None:
         for job in list(self.jobs.values()):
             if job.state not in FINISHED:
-                job._cancel = True
+                job._cancel.set()
                 job._resume.set()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
