@@ -82,7 +82,7 @@ def test_train_threshold_metrics_save(app_server, page, tmp_path):
     live = page.request.get(srv.url + "/live")
     if live.status == 200:  # the live view lists the models folder when it is part of the app
         page.goto(srv.url + "/live")
-        page.wait_for_selector("text=bc-ae", timeout=30_000)
+        page.wait_for_selector("text=bc-ae", state="attached", timeout=30_000)
     assert page.foreign == [], f"the page contacted other hosts: {page.foreign}"
     assert page.js_errors == []
 
