@@ -13,7 +13,7 @@ import pytest
 from genad.metrics import evaluate
 
 
-def _train(page, *, dataset="breast-cancer", detector="AutoEncoder", epochs=3, train_size=None):
+def _train(page, *, dataset="breast-cancer", detector="AutoEncoder", epochs=3, train_size=None, **fields):
     page.wait_for_selector("#detector option", state="attached")
     page.select_option("#dataset", dataset)
     page.select_option("#detector", detector)
@@ -21,6 +21,8 @@ def _train(page, *, dataset="breast-cancer", detector="AutoEncoder", epochs=3, t
         page.eval_on_selector("#train-size", "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
                               str(train_size))
     page.fill("#p-epochs", str(epochs))
+    for name, value in fields.items():
+        page.fill(f"#p-{name}", str(value))
     page.click("#train")
 
 
@@ -90,16 +92,19 @@ def test_train_threshold_metrics_save(app_server, page, tmp_path):
 def test_pause_resume_cancel_and_queue(app_server, page):
     srv = app_server()
     page.goto(srv.url + "/train")
-    _train(page, epochs=200)
+    # many slow epochs: the job is still running when it is cancelled
+    _train(page, epochs=100_000, batch_size=1)
     # the first job of a session also starts the process that jobs are forked from
     page.wait_for_function("document.getElementById('epochs-done').textContent !== '0'", timeout=180_000)
+    assert page.is_enabled("#pause"), (page.inner_text("#job-state"), page.inner_text("#job-message"),
+                                       page.inner_text("#job-error"))
     page.click("#pause")
     page.wait_for_function("document.getElementById('job-state').textContent === 'paused'")
     done = int(page.inner_text("#epochs-done"))
     page.wait_for_timeout(800)
     assert int(page.inner_text("#epochs-done")) <= done + 1  # at most the epoch in flight
     page.click("#resume")
-    page.wait_for_function("document.getElementById('job-state').textContent === 'running'")
+    page.wait_for_function("document.getElementById('job-state').textContent === 'running'", timeout=60_000)
     page.click("#cancel")
     page.wait_for_function("document.getElementById('job-state').textContent === 'cancelled'", timeout=60_000)
     assert page.is_enabled("#train")

@@ -208,6 +208,7 @@ async function startJob() {
 
 function follow(id) {
   const ep = [[], [], []];
+  let pending = false;
   state.es = sse(`/v1/train/jobs/${id}/events`, {
     state: (s) => { setJobState(s); if (s.state === "failed") $("job-error").textContent = s.message; },
     data: (d) => {
@@ -217,8 +218,15 @@ function follow(id) {
     },
     epoch: (e) => {
       ep[0].push(e.epoch); ep[1].push(e.loss); ep[2].push(e.val_loss);
-      state.lossChart.setData(ep);
-      $("epochs-done").textContent = String(ep[0].length);
+      // epochs of a small model arrive faster than frames: draw at most once per frame
+      if (!pending) {
+        pending = true;
+        requestAnimationFrame(() => {
+          pending = false;
+          state.lossChart.setData(ep);
+          $("epochs-done").textContent = String(ep[0].length);
+        });
+      }
     },
     end: async (s) => {
       state.es.close();
