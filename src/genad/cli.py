@@ -553,6 +553,7 @@ def serve(
     burst: Optional[float] = typer.Option(None, "--burst", help="token-bucket burst (default 2 x --rate-limit)"),
     max_concurrent: int = typer.Option(32, "--max-concurrent", help="requests in progress before fast 503s"),
     workers: Optional[int] = typer.Option(None, "--workers", help="scoring threads (default: CPU count)"),
+    train_workers: int = typer.Option(1, "--train-workers", help="training jobs of the /train page run at once"),
     cors: Optional[List[str]] = typer.Option(None, "--cors", help="allow browser calls from ORIGIN (repeatable)"),
 ):
     """Serve the models of a folder over HTTP: score, list, upload, delete (FastAPI + uvicorn)."""
@@ -572,7 +573,7 @@ def serve(
               api_keys=None if no_auth else api_keys, max_body_mb=max_body_mb, max_upload_mb=max_upload_mb,
               max_rows=max_rows, load_options={"max_bytes": int(max_model_mb * 2**20)},
               rate_limit=rate_limit, burst=burst, max_concurrent=max_concurrent, workers=workers,
-              cors=cors or ())
+              train_workers=train_workers, cors=cors or ())
 
     _run(go)
 

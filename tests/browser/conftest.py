@@ -110,7 +110,7 @@ def page(browser):
     pg.js_errors = []
     pg.on("request", lambda r: urlsplit(r.url).hostname not in ("127.0.0.1", None)
           and not r.url.startswith(("data:", "blob:")) and pg.foreign.append(r.url))
-    pg.on("pageerror", lambda e: pg.js_errors.append(str(e)))
+    pg.on("pageerror", lambda e: pg.js_errors.append(f"{e}\n{e.stack}"))
     pg.set_default_timeout(30_000)
     yield pg
     context.close()

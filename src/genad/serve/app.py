@@ -1,5 +1,5 @@
 """The genad application: one FastAPI app with an API part (``/healthz``, ``/readyz``, ``/v1``)
-and a pages part (``/docs`` now; pages are added as routers beside the API), all assets served
+and a pages part (``/``, ``/train``, ``/live``, ``/docs``: routers beside the API), all assets served
 from the package's ``static`` folder, never from another host.
 """
 
@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from . import api, monitoring
+from . import api, monitoring, pages, train
 from .auth import KeyStore
 from .limits import (BodyTooLarge, Gate, GuardMiddleware, RateLimited, TokenBuckets, TooBusy,
                      retry_after_header, too_large_message)
@@ -63,6 +63,7 @@ def create_app(
     workers: int | None = None,
     cors: Sequence[str] = (),
     load_options: dict | None = None,
+    train_workers: int = 1,
 ) -> FastAPI:
     """Build the genad app serving the models of the folder ``models``.
 
@@ -80,6 +81,7 @@ def create_app(
     workers : threads that parse and score (default: the machine's CPU count).
     cors : origins allowed to call the API from a browser (none by default).
     load_options : keyword arguments passed to :func:`genad.load` for every model file.
+    train_workers : training jobs of the ``/train`` page that run at once (more wait, queued).
     """
     if auth:
         if api_keys is None:
@@ -110,9 +112,12 @@ def create_app(
         workers=workers,
     )
 
+    jobs = train.JobManager(svc.registry, workers=train_workers)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
+        jobs.shutdown()
         svc.pool.shutdown(wait=True, cancel_futures=True)
 
     app = FastAPI(
@@ -124,9 +129,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.genad = svc
+    app.state.genad_jobs = jobs
     app.include_router(api.router)
     app.include_router(api.v1)
     app.include_router(monitoring.v1, responses=api._ERRORS)
+    app.include_router(pages.router)
+    app.include_router(train.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)
     _add_error_handlers(app)
