@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from . import api
+from . import api, live
 from .auth import KeyStore
 from .limits import (BodyTooLarge, Gate, GuardMiddleware, RateLimited, TokenBuckets, TooBusy,
                      retry_after_header, too_large_message)
@@ -125,6 +125,7 @@ def create_app(
     app.state.genad = svc
     app.include_router(api.router)
     app.include_router(api.v1)
+    app.include_router(live.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)
     _add_error_handlers(app)
