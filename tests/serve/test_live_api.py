@@ -176,3 +176,34 @@ def test_live_routes_need_a_key(live_models, tmp_path):
         assert c.post("/v1/streams", json={"models": ["pca"], "source": "post"}, headers=h).status_code == 201
         r = c.post("/v1/live/starter", json={}, headers=h)
         assert r.status_code == 403  # fitting models writes to the folder: admin only
+
+
+def test_starter_models_fit_on_ff12_and_stream_its_test_rows(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from genad.datasets import DatasetNotFoundError, load
+    from genad.serve import create_app
+
+    try:
+        ds = load("kdd99-ff12")
+    except DatasetNotFoundError:
+        pytest.skip("kdd99-ff12 data not in GENAD_DATA: the starter models need its training rows")
+    with TestClient(create_app(tmp_path / "models", auth=False)) as c:
+        src = c.get("/v1/live/sources").json()
+        assert src["default"] == "kdd99-ff12" and src["starter"]["available"]
+        assert any(s["id"].startswith("nab/") for s in src["nab"])
+        r = c.post("/v1/live/starter", json={"detectors": ["PCA", "OCSVM"], "rows": 500})
+        assert r.status_code == 202, r.text
+        deadline = time.monotonic() + 120
+        while (st := c.get("/v1/live/starter").json())["state"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert st == {**st, "state": "done", "fitted": ["ff12-pca", "ff12-ocsvm"], "errors": {}, "rows": 500}
+        assert [m["name"] for m in c.get("/v1/models").json()["models"]] == ["ff12-ocsvm", "ff12-pca"]
+        assert c.post("/v1/live/starter", json={"detectors": ["KNN"]}).status_code == 422
+        sid = c.post("/v1/streams", json={"models": ["ff12-pca", "ff12-ocsvm"], "rate": 2000}).json()["id"]
+        st = _wait(c, sid, lambda s: s["done"], timeout=60)
+        assert st["source"] == "kdd99-ff12" and st["rows"] == len(ds.X_test) == 10_000
+        m = st["models"]["ff12-pca"]
+        assert m["tp"] + m["fn"] == int(ds.y_test.sum())
+        assert m["drift"]["warning"]  # 20% attacks: the live scores are far from the calibration scores

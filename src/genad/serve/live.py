@@ -258,7 +258,8 @@ class Stream:
         return {**self.status(),
                 "detectors": {t.entry.name: {"detector": type(t.entry.detector).__name__,
                                              "digest": t.entry.digest,
-                                             "contribution": hasattr(t.entry.detector, "feature_errors")}
+                                             "contribution": hasattr(t.entry.detector, "feature_errors"),
+                                             "calibration": _quantiles(t.entry.detector.calibration_scores_)}
                               for t in self.tracks}}
 
     # ---------------------------------------------------------------- events
@@ -274,16 +275,16 @@ class Stream:
         self.publish("status", self.status())
 
     # ---------------------------------------------------------------- scoring
-    async def ingest(self, X, y: np.ndarray, origin: str, rewind: Optional[int] = None) -> Optional[dict]:
+    async def ingest(self, X, y: np.ndarray, origin: str, replay_to: Optional[int] = None) -> Optional[dict]:
         """Score rows with every model, record them, tell the listeners; returns the results.
 
-        A replayed batch (``rewind``: the source position it started at) that finds the stream
-        paused once it holds the lock is put back and not scored, so a pause stops the counts.
+        A replayed batch (``replay_to``: the source position after it) moves the source cursor
+        once it is recorded; one that finds the stream paused once it holds the lock is not
+        scored, so a pause stops the counts.
         """
         pool = self.hub.pool
         async with self.lock:
-            if rewind is not None and (self.paused or self.closed):
-                self.cursor = rewind
+            if replay_to is not None and (self.paused or self.closed):
                 return None
             loop = asyncio.get_running_loop()
             results = await loop.run_in_executor(pool, _score_all, self.tracks, X)
@@ -295,6 +296,8 @@ class Stream:
             for k, item in enumerate(_row_items(X)):
                 self.items.append((first + k, origin, item))
             self.n += n
+            if replay_to is not None:
+                self.cursor = replay_to
             rows = []
             for k in range(n):
                 rows.append({"i": first + k, "y": None if y[k] < 0 else int(y[k]), "origin": origin,
@@ -320,8 +323,7 @@ class Stream:
                 k = max(1, int(round(self.rate * tick)))
                 t0 = time.monotonic()
                 a, b = self.cursor, min(self.cursor + k, self.source.total)
-                self.cursor = b
-                await self.ingest(self.source.X[a:b], self.source.y[a:b], "source", rewind=a)
+                await self.ingest(self.source.X[a:b], self.source.y[a:b], "source", replay_to=b)
                 if self.done:
                     self.publish_status()
                     break
@@ -370,7 +372,8 @@ class Stream:
     def detail(self, i: int) -> dict:
         """Values of row ``i`` and, per model, its score and (reconstruction models) the
         per-feature reconstruction error."""
-        found = next((it for it in reversed(self.items) if it[0] == i), None) if self.items else None
+        k = i - (self.n - len(self.items))  # kept rows are the last len(items), in order
+        found = self.items[k] if 0 <= k < len(self.items) and i < self.n else None
         if found is None:
             if 0 <= i < self.n:
                 raise APIError(404, "not_found", f"row {i} is no longer kept (this stream keeps the values "
@@ -417,6 +420,12 @@ class Stream:
             if not q.full():  # a full queue's reader sees ``closed`` once it drains
                 q.put_nowait(None)
         self.listeners.clear()
+
+
+def _quantiles(scores) -> dict:
+    """Summary of a model's calibration scores, for the page's threshold slider and chart scale."""
+    q = np.quantile(np.asarray(scores, float), [0.0, 0.5, 0.99, 1.0])
+    return dict(zip(("min", "median", "q99", "max"), (float(v) for v in q)))
 
 
 def _jsonable(v):
@@ -710,7 +719,8 @@ async def delete_stream(request: Request, sid: str):
 async def row_detail(request: Request, sid: str, i: int):
     s = _hub(request).get(sid)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_hub(request).pool, s.detail, i)
+    async with s.lock:  # no batch is recorded while the row is read
+        return await loop.run_in_executor(_hub(request).pool, s.detail, i)
 
 
 _ROWS_BODY = {
