@@ -201,9 +201,35 @@ def test_starter_models_fit_on_ff12_and_stream_its_test_rows(tmp_path):
         assert st == {**st, "state": "done", "fitted": ["ff12-pca", "ff12-ocsvm"], "errors": {}, "rows": 500}
         assert [m["name"] for m in c.get("/v1/models").json()["models"]] == ["ff12-ocsvm", "ff12-pca"]
         assert c.post("/v1/live/starter", json={"detectors": ["KNN"]}).status_code == 422
+        r = c.post("/v1/live/starter", json={})
+        assert r.status_code == 409 and "empty folder only" in r.json()["error"]["message"]
         sid = c.post("/v1/streams", json={"models": ["ff12-pca", "ff12-ocsvm"], "rate": 2000}).json()["id"]
         st = _wait(c, sid, lambda s: s["done"], timeout=60)
         assert st["source"] == "kdd99-ff12" and st["rows"] == len(ds.X_test) == 10_000
         m = st["models"]["ff12-pca"]
         assert m["tp"] + m["fn"] == int(ds.y_test.sum())
         assert m["drift"]["warning"]  # 20% attacks: the live scores are far from the calibration scores
+
+
+def test_nab_series_streams_in_time_order(tmp_path):
+    import genad
+    from fastapi.testclient import TestClient
+
+    from genad.datasets import DatasetNotFoundError, load
+    from genad.serve import create_app
+
+    name = "nab/realKnownCause/nyc_taxi"
+    try:
+        ds = load(name)
+    except DatasetNotFoundError:
+        pytest.skip(f"{name} not in GENAD_DATA")
+    (tmp_path / "m").mkdir()
+    genad.IsolationForest(n_estimators=50, random_state=0).fit(ds.X_train).save(tmp_path / "m" / "iso.genad")
+    genad.KNN().fit(ds.X_train).save(tmp_path / "m" / "knn.genad")
+    with TestClient(create_app(tmp_path / "m", auth=False)) as c:
+        sid = c.post("/v1/streams", json={"models": ["iso", "knn"], "source": name, "rate": 2000}).json()["id"]
+        st = _wait(c, sid, lambda s: s["rows"] >= 400)
+        c.post(f"/v1/streams/{sid}/control", json={"paused": True})
+        d = c.get(f"/v1/streams/{sid}/rows/5").json()
+        assert d["values"] == [pytest.approx(float(ds.X_test[5, 0]))] and d["feature_names"] == ["value"]
+        assert st["models"]["iso"]["tp"] + st["models"]["iso"]["fn"] == int(ds.y_test[:st["rows"]].sum())

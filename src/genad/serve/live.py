@@ -55,6 +55,9 @@ DRIFT_WINDOW, DRIFT_MIN, DRIFT_ALPHA = 500, 100, 0.01
 MIN_RATE, MAX_RATE = 0.1, 2000.0
 #: a stream no page has listened to for this long is closed
 IDLE_SECONDS = 600.0
+#: an events response ends after this long and the page reconnects: uvicorn waits for open
+#: responses before it shuts down and tells the app nothing, so none may be endless
+EVENTS_SECONDS = 15.0
 #: rows of the FF12 training set a starter model is fitted on (bounded: seconds, not minutes)
 STARTER_ROWS = 20_000
 #: the data set the starter models are fitted on and the default source
@@ -486,6 +489,7 @@ class Hub:
         return True
 
     async def close(self) -> None:
+        self.starter.stopping.set()
         for sid in list(self.streams):
             await self.remove(sid)
 
@@ -534,6 +538,7 @@ class StarterFit:
         self.errors: dict[str, str] = {}
         self.rows = 0
         self.thread: Optional[threading.Thread] = None
+        self.stopping = threading.Event()
 
     def status(self) -> dict:
         return {"state": self.state, "current": self.current, "fitted": list(self.fitted),
@@ -543,6 +548,10 @@ class StarterFit:
         with self.lock:
             if self.state == "running":
                 raise APIError(409, "busy", "starter models are being fitted; wait for that to finish")
+            if len(registry):
+                raise APIError(409, "not_empty", f"the models folder already holds {len(registry)} model(s); "
+                               "the starter set is fitted into an empty folder only (train more on the "
+                               "Train page or upload with PUT /v1/models/{name})")
             self.state, self.current, self.fitted, self.errors = "running", None, [], {}
             self.thread = threading.Thread(target=self._fit, args=(registry, detectors, rows, prefix),
                                            name="genad-live-starter", daemon=True)
@@ -558,6 +567,9 @@ class StarterFit:
             X = ds.X_train[np.sort(rng.choice(len(ds.X_train), n, replace=False))]
             self.rows = n
             for kind in detectors:
+                if self.stopping.is_set():  # the app is shutting down
+                    self.errors[kind] = "not fitted: the server stopped"
+                    break
                 self.current = kind
                 name = f"{prefix}{kind.lower()}"
                 try:
@@ -639,7 +651,7 @@ async def starter_status(request: Request):
 
 @v1.post("/live/starter", status_code=202, dependencies=[require("admin")],
          summary="Fit Blip's detectors (AutoEncoder, VAE, BiGAN, Seq2Seq, OCSVM, PCA) on FF12 training "
-                 "rows into the models folder")
+                 "rows into the models folder, when it is empty")
 async def starter_start(request: Request, body: StarterRequest):
     unknown = sorted(set(body.detectors) - set(BLIP_SET))
     if unknown or not body.detectors:
@@ -795,11 +807,12 @@ async def events(request: Request, sid: str):
                                                  allow_nan=False, separators=(",", ":")) + "\n\n"
 
     async def gen():
+        end = time.monotonic() + EVENTS_SECONDS
         try:
             yield first
-            while not s.closed:
+            while not s.closed and time.monotonic() < end:
                 try:
-                    msg = await asyncio.wait_for(q.get(), 15.0)
+                    msg = await asyncio.wait_for(q.get(), max(0.01, min(5.0, end - time.monotonic())))
                 except asyncio.TimeoutError:
                     if await request.is_disconnected():
                         break

@@ -182,7 +182,7 @@ function openStream(doc) {
 async function connect(id, signal) {
   try {
     await listen(`/v1/streams/${id}/events`, signal, onEvent);
-  } catch (e) {
+  } catch (e) {  // the server ends each events response after a while; it is reopened below
     if (signal.aborted) return;
     if (e.status === 404 || e.status === 401 || e.status === 403) {  // gone or not allowed: stop trying
       $("#run-error").textContent = e.message;
@@ -190,14 +190,14 @@ async function connect(id, signal) {
     }
     $("#run-error").textContent = `Lost the stream's events (${e.message}); reconnecting…`;
   }
-  if (!signal.aborted && stream && stream.id === id) setTimeout(() => !signal.aborted && connect(id, signal), 1000);
+  if (!signal.aborted && stream && stream.id === id) setTimeout(() => !signal.aborted && connect(id, signal), 200);
 }
 
 function onEvent(kind, data) {
-  if (kind === "hello") {
+  if (kind === "hello") {  // first event of every (re)connection: rows this page has not seen yet
     $("#run-error").textContent = "";
-    for (const c of cards.values()) { c.rows = []; }
-    addRows(data.recent);
+    const seen = Math.max(-1, ...[...cards.values()].map((c) => (c.rows.length ? c.rows[c.rows.length - 1].i : -1)));
+    addRows(data.recent.filter((r) => r.i > seen));
     showStatus(data);
   } else if (kind === "rows") {
     addRows(data.rows);
