@@ -9,22 +9,8 @@ import time
 
 import httpx
 import numpy as np
-import pytest
 
 from genad.metrics import decision_metrics
-
-
-@pytest.fixture(scope="session")
-def live_files(tmp_path_factory):
-    """PCA and AutoEncoder fitted on the breast-cancer training rows (always present)."""
-    import genad
-    from genad.datasets import load
-
-    ds = load("breast-cancer")
-    d = tmp_path_factory.mktemp("live_page_models")
-    genad.PCA(random_state=0).fit(ds.X_train).save(d / "pca.genad")
-    genad.AutoEncoder(epochs=5, batch_size=64, patience=None, random_state=0).fit(ds.X_train).save(d / "ae.genad")
-    return d, ds
 
 
 def _count(page, model, key) -> int:
@@ -39,10 +25,10 @@ def _rows(page) -> int:
     return int(page.locator("#progress").get_attribute("data-rows"))
 
 
-def test_live_stream_two_models(app_server, page, live_files, tmp_path):
+def test_live_stream_two_models(app_server, page, live_models, tmp_path):
     import genad
 
-    files, ds = live_files
+    files, ds = live_models
     models = tmp_path / "m"
     shutil.copytree(files, models)
     srv = app_server(models)

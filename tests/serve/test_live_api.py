@@ -12,19 +12,6 @@ import pytest
 from genad.metrics import decision_metrics
 
 
-@pytest.fixture(scope="session")
-def live_models(tmp_path_factory):
-    """PCA and AutoEncoder fitted on the breast-cancer training rows (always present)."""
-    import genad
-    from genad.datasets import load
-
-    ds = load("breast-cancer")
-    d = tmp_path_factory.mktemp("live_models")
-    genad.PCA(random_state=0).fit(ds.X_train).save(d / "pca.genad")
-    genad.AutoEncoder(epochs=5, batch_size=64, patience=None, random_state=0).fit(ds.X_train).save(d / "ae.genad")
-    return d, ds
-
-
 @pytest.fixture
 def live(live_models):
     from fastapi.testclient import TestClient
@@ -137,13 +124,9 @@ def test_posted_rows_are_scored_and_published(live, live_models):
     ({"models": ["pca"], "source": "kdd99-ff12"}, 422, "model 'pca'"),  # 18 columns, not 30
     ({"models": ["../x"], "source": "post"}, 400, "invalid model name"),
 ])
-def test_bad_stream_requests(live, body, status, words):
+def test_bad_stream_requests(live, request, body, status, words):
     if body["source"] == "kdd99-ff12":
-        from genad.datasets import DatasetNotFoundError, load
-        try:
-            load("kdd99-ff12")
-        except DatasetNotFoundError:
-            pytest.skip("kdd99-ff12 data not in GENAD_DATA")
+        request.getfixturevalue("need")("kdd99/kddcup.data_10_percent.gz", "kdd99/ffl_test_inliers.csv", "kdd99/ffl_test_outliers.csv")
     r = live.post("/v1/streams", json=body)
     assert r.status_code == status, r.text
     assert words in r.json()["error"]["message"]
@@ -178,16 +161,14 @@ def test_live_routes_need_a_key(live_models, tmp_path):
         assert r.status_code == 403  # fitting models writes to the folder: admin only
 
 
-def test_starter_models_fit_on_ff12_and_stream_its_test_rows(tmp_path):
+def test_starter_models_fit_on_ff12_and_stream_its_test_rows(tmp_path, need):
     from fastapi.testclient import TestClient
 
-    from genad.datasets import DatasetNotFoundError, load
+    from genad.datasets import load
     from genad.serve import create_app
 
-    try:
-        ds = load("kdd99-ff12")
-    except DatasetNotFoundError:
-        pytest.skip("kdd99-ff12 data not in GENAD_DATA: the starter models need its training rows")
+    need("kdd99/kddcup.data_10_percent.gz", "kdd99/ffl_test_inliers.csv", "kdd99/ffl_test_outliers.csv")
+    ds = load("kdd99-ff12")
     with TestClient(create_app(tmp_path / "models", auth=False)) as c:
         src = c.get("/v1/live/sources").json()
         assert src["default"] == "kdd99-ff12" and src["starter"]["available"]
@@ -211,18 +192,16 @@ def test_starter_models_fit_on_ff12_and_stream_its_test_rows(tmp_path):
         assert m["drift"]["warning"]  # 20% attacks: the live scores are far from the calibration scores
 
 
-def test_nab_series_streams_in_time_order(tmp_path):
+def test_nab_series_streams_in_time_order(tmp_path, need):
     import genad
     from fastapi.testclient import TestClient
 
-    from genad.datasets import DatasetNotFoundError, load
+    from genad.datasets import load
     from genad.serve import create_app
 
     name = "nab/realKnownCause/nyc_taxi"
-    try:
-        ds = load(name)
-    except DatasetNotFoundError:
-        pytest.skip(f"{name} not in GENAD_DATA")
+    need("nab/data/realKnownCause/nyc_taxi.csv", "nab/labels/combined_windows.json")
+    ds = load(name)
     (tmp_path / "m").mkdir()
     genad.IsolationForest(n_estimators=50, random_state=0).fit(ds.X_train).save(tmp_path / "m" / "iso.genad")
     genad.KNN().fit(ds.X_train).save(tmp_path / "m" / "knn.genad")
