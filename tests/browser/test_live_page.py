@@ -13,6 +13,25 @@ import numpy as np
 from genad.metrics import decision_metrics
 
 
+# WCAG contrast of every visible text element against the first opaque background behind it
+_CONTRAST = """() => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const bg = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length === 3 || c[3] > 0) return c.slice(0, 3); } return [255, 255, 255]; };
+  const low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!text || !el.getClientRects().length || getComputedStyle(el).visibility === "hidden") continue;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(bg(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push(`${el.tagName}.${el.className}: ${ratio.toFixed(2)} "${el.textContent.trim().slice(0, 30)}"`);
+  }
+  return low;
+}"""
+
+
 def _count(page, model, key) -> int:
     return int(page.locator(f'[data-model="{model}"] td[data-count="{key}"]').inner_text())
 
@@ -93,6 +112,7 @@ def test_live_stream_two_models(app_server, page, live_models, tmp_path):
     page.keyboard.press("Escape")
     page.wait_for_selector("#detail", state="hidden")
 
+    assert page.evaluate(_CONTRAST) == [], "text below a 4.5:1 contrast"
     assert page.foreign == [], f"the page contacted other hosts: {page.foreign}"
     assert page.js_errors == []
 
@@ -111,4 +131,5 @@ def test_live_offers_starter_models_when_folder_is_empty(app_server, page):
     else:
         assert page.locator("#starter-btn").is_enabled()
         assert page.locator("#source").input_value() == "kdd99-ff12"
+    assert page.evaluate(_CONTRAST) == [], "text below a 4.5:1 contrast"
     assert page.js_errors == []
