@@ -112,6 +112,7 @@ def test_live_stream_two_models(app_server, page, live_models, tmp_path):
     page.keyboard.press("Escape")
     page.wait_for_selector("#detail", state="hidden")
 
+    assert page.locator("#run-error").inner_text() == ""
     assert page.evaluate(_CONTRAST) == [], "text below a 4.5:1 contrast"
     assert page.foreign == [], f"the page contacted other hosts: {page.foreign}"
     assert page.js_errors == []

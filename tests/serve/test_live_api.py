@@ -107,13 +107,18 @@ def test_posted_rows_are_scored_and_published(live, live_models):
     assert r.status_code == 200, r.text
     assert r.json()["first"] == 4
 
-    # the events stream starts with the stream's state and its recent rows
+    # the events stream starts with the stream's state and its recent rows, then each new batch
     with live.stream("GET", f"/v1/streams/{sid}/events") as ev:
-        lines = ev.iter_lines()
+        lines = (line for line in ev.iter_lines() if line)
         assert next(lines) == "event: hello"
         hello = json.loads(next(lines)[len("data: "):])
+        live.post(f"/v1/streams/{sid}/rows", json={"rows": rows[:1]})
+        assert next(lines) == "event: rows"
+        batch = json.loads(next(lines)[len("data: "):])
     assert [row["i"] for row in hello["recent"]] == list(range(6))
     assert hello["recent"][1]["y"] == 1 and hello["recent"][2]["y"] is None
+    assert batch["rows"] == 7 and [r["i"] for r in batch["batch"]] == [6]
+    assert batch["batch"][0]["s"]["ae"] == pytest.approx(out["models"]["ae"]["scores"][0])
 
 
 @pytest.mark.parametrize("body, status, words", [

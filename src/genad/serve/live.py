@@ -307,7 +307,7 @@ class Stream:
                              "s": {t.entry.name: float(r[0][k]) for t, r in zip(self.tracks, results)},
                              "p": {t.entry.name: float(r[1][k]) for t, r in zip(self.tracks, results)}})
             self.recent.extend(rows)
-            self.publish("rows", {"rows": rows, **self.status()})
+            self.publish("rows", {**self.status(), "batch": rows})
             return {"first": first, "n": n, "models": {
                 t.entry.name: {"scores": r[0].tolist(),
                                "labels": (r[0] > t.threshold).astype(int).tolist(),

@@ -43,7 +43,12 @@ async function listen(path, signal, onEvent) {
         if (line.startsWith("event: ")) event = line.slice(7);
         else if (line.startsWith("data: ")) data += line.slice(6);
       }
-      if (data) onEvent(event, JSON.parse(data));
+      if (!data) continue;
+      try {
+        onEvent(event, JSON.parse(data));
+      } catch (err) {  // a fault in the page, not the connection: report it, keep listening
+        setTimeout(() => { throw err; });
+      }
     }
   }
 }
@@ -200,7 +205,7 @@ function onEvent(kind, data) {
     addRows(data.recent.filter((r) => r.i > seen));
     showStatus(data);
   } else if (kind === "rows") {
-    addRows(data.rows);
+    addRows(data.batch);
     showStatus(data);
   } else if (kind === "status") {
     showStatus(data);
@@ -310,7 +315,7 @@ function makeCard(name, info, box) {
     series: [{ label: "row" },
       { label: "score", stroke: "#1d4ed8", width: 1, points: { show: true, size: 3 } },
       { label: "threshold", stroke: "#b91c1c", width: 2, dash: [6, 4], points: { show: false } }],
-    legend: { show: true },
+    legend: { show: false },
   }, [[], [], []], $(".chart", el));
   const range = $('input[type="range"]', el), num = $("input[data-threshold]", el);
   range.addEventListener("focus", () => setBounds(c));
