@@ -118,19 +118,29 @@ def test_live_stream_two_models(app_server, page, live_models, tmp_path):
     assert page.js_errors == []
 
 
-def test_live_offers_starter_models_when_folder_is_empty(app_server, page):
+def test_live_offers_starter_models_when_folder_is_empty(app_server, page, monkeypatch):
     from genad.datasets import DatasetNotFoundError, load
+    from genad.serve import live
 
+    monkeypatch.setattr(live, "BLIP_SET", ("PCA", "OCSVM"))  # two of the six, on few rows: seconds
+    monkeypatch.setattr(live, "STARTER_ROWS", 500)
     srv = app_server()
     page.goto(srv.url + "/live")
     page.wait_for_selector("#starter:not([hidden])")
+    assert page.evaluate(_CONTRAST) == [], "text below a 4.5:1 contrast"
     try:
         load("kdd99-ff12")
     except DatasetNotFoundError:
         assert page.locator("#starter-btn").is_disabled()
         assert "not in the data folder" in page.locator("#starter-status").inner_text()
-    else:
-        assert page.locator("#starter-btn").is_enabled()
-        assert page.locator("#source").input_value() == "kdd99-ff12"
-    assert page.evaluate(_CONTRAST) == [], "text below a 4.5:1 contrast"
+        return
+    assert page.locator("#source").input_value() == "kdd99-ff12"
+    page.click("#starter-btn")
+    page.wait_for_selector('input[name="model"][value="ff12-ocsvm"]:checked', timeout=120_000)
+    assert page.locator('input[name="model"][value="ff12-pca"]').is_checked()
+    assert "fitted ff12-pca, ff12-ocsvm" in page.locator("#starter-status").inner_text()
+    page.fill("#rate", "200")
+    page.click("#start")
+    page.wait_for_function("() => Number(document.querySelector('#progress')?.dataset.rows || 0) >= 100")
+    assert sum(_counts(page, "ff12-ocsvm")) >= 100
     assert page.js_errors == []

@@ -610,7 +610,7 @@ class ControlRequest(BaseModel):
 
 class StarterRequest(BaseModel):
     detectors: list[str] = Field(default_factory=lambda: list(BLIP_SET))
-    rows: int = Field(STARTER_ROWS, gt=0, le=100_000, description="FF12 training rows used")
+    rows: int = Field(default_factory=lambda: STARTER_ROWS, gt=0, le=100_000, description="FF12 training rows used")
     prefix: str = Field("ff12-", description="model names are prefix + detector in lower case")
 
 
