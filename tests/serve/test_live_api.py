@@ -217,3 +217,13 @@ def test_nab_series_streams_in_time_order(tmp_path, need):
         d = c.get(f"/v1/streams/{sid}/rows/5").json()
         assert d["values"] == [pytest.approx(float(ds.X_test[5, 0]))] and d["feature_names"] == ["value"]
         assert st["models"]["iso"]["tp"] + st["models"]["iso"]["fn"] == int(ds.y_test[:st["rows"]].sum())
+
+
+def test_unwatched_stream_pauses(live, monkeypatch):
+    from genad.serve import live as live_mod
+
+    monkeypatch.setattr(live_mod, "IDLE_SECONDS", 0.3)
+    sid = live.post("/v1/streams", json={"models": ["pca"], "source": "breast-cancer", "rate": 5}).json()["id"]
+    time.sleep(1.0)  # nobody listens or asks
+    st = live.get(f"/v1/streams/{sid}").json()
+    assert st["paused"] and 0 < st["rows"] < 285

@@ -53,7 +53,8 @@ SNAPSHOT_ROWS = 300
 DRIFT_WINDOW, DRIFT_MIN, DRIFT_ALPHA = 500, 100, 0.01
 #: replay rate bounds, rows per second
 MIN_RATE, MAX_RATE = 0.1, 2000.0
-#: a stream no page has listened to for this long is closed
+#: a stream nobody has listened to or asked about for this long pauses, and is closed when
+#: another stream needs its place
 IDLE_SECONDS = 600.0
 #: an events response ends after this long and the page reconnects: uvicorn waits for open
 #: responses before it shuts down and tells the app nothing, so none may be endless
@@ -318,6 +319,9 @@ class Stream:
         """Replay the source at ``rate`` rows per second (batches of about 0.1 s)."""
         try:
             while not self.closed and not self.done:
+                if not self.listeners and time.monotonic() - self.last_seen > IDLE_SECONDS:
+                    self.paused = True  # nobody is watching: stop spending the scoring pool on it
+                    self.publish_status()
                 if self.paused:
                     self.wake.clear()
                     await self.wake.wait()
@@ -707,13 +711,16 @@ async def list_streams(request: Request):
 @v1.get("/streams/{sid}", summary="A stream's state: counts, metrics, latency, drift per model",
         dependencies=[require("score")])
 async def get_stream(request: Request, sid: str):
-    return _hub(request).get(sid).describe()
+    s = _hub(request).get(sid)
+    s.last_seen = time.monotonic()
+    return s.describe()
 
 
 @v1.post("/streams/{sid}/control", summary="Pause, resume, change the rate or a model's threshold",
          dependencies=[require("score")])
 async def control_stream(request: Request, sid: str, body: ControlRequest):
     s = _hub(request).get(sid)
+    s.last_seen = time.monotonic()
     async with s.lock:  # a threshold change recounts between batches, never during one
         s.control(body.rate, body.paused, body.thresholds)
     return s.status()
