@@ -144,3 +144,22 @@ def test_live_offers_starter_models_when_folder_is_empty(app_server, page, monke
     page.wait_for_function("() => Number(document.querySelector('#progress')?.dataset.rows || 0) >= 100")
     assert sum(_counts(page, "ff12-ocsvm")) >= 100
     assert page.js_errors == []
+
+
+def test_live_page_with_api_keys(app_server, page, live_models, tmp_path):
+    from genad.serve import new_key
+
+    keys = tmp_path / "keys.json"
+    key = new_key(keys, "viewer", "score")
+    srv = app_server(live_models[0], auth=True, api_keys=keys)
+    page.goto(srv.url + "/live")
+    page.wait_for_selector("#setup-error:has-text('missing API key')")
+    page.fill("#api-key", key)
+    page.keyboard.press("Tab")  # change: the page retries with the key
+    page.wait_for_selector('input[name="model"][value="pca"]:checked')
+    page.select_option("#source", "breast-cancer")
+    page.click("#start")
+    # the events (read with the key in a header, not the URL) arrive
+    page.wait_for_function("() => Number(document.querySelector('#progress')?.dataset.rows || 0) >= 5")
+    assert page.locator("#run-error").inner_text() == ""
+    assert page.js_errors == []
