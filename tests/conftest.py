@@ -71,3 +71,17 @@ def blobs():
     X_test = np.vstack([rng.normal(size=(60, 5)), rng.normal(size=(12, 5)) * 0.5 + 7.0])
     y_test = np.r_[np.zeros(60), np.ones(12)].astype(int)
     return X, X_test, y_test
+
+
+@pytest.fixture(scope="session")
+def live_models(tmp_path_factory):
+    """Folder with ``pca`` and ``ae`` (AutoEncoder) fitted on the breast-cancer training rows (the
+    data set always present), and that data set: the live-stream tests compare the two."""
+    import genad
+    from genad.datasets import load
+
+    ds = load("breast-cancer")
+    d = tmp_path_factory.mktemp("live_models")
+    genad.PCA(random_state=0).fit(ds.X_train).save(d / "pca.genad")
+    genad.AutoEncoder(epochs=5, batch_size=64, patience=None, random_state=0).fit(ds.X_train).save(d / "ae.genad")
+    return d, ds

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from . import api, monitoring, pages, train
+from . import api, live, monitoring, pages, train
 from .auth import KeyStore
 from .limits import (BodyTooLarge, Gate, GuardMiddleware, RateLimited, TokenBuckets, TooBusy,
                      retry_after_header, too_large_message)
@@ -135,6 +135,7 @@ def create_app(
     app.include_router(monitoring.v1, responses=api._ERRORS)
     app.include_router(pages.router)
     app.include_router(train.router)
+    app.include_router(live.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)
     _add_error_handlers(app)
