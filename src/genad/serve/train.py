@@ -143,6 +143,21 @@ def detector_form(cls: type) -> dict:
             "streams": "callbacks" in params}
 
 
+def _number_or_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return value
+    return number if math.isfinite(number) else value
+
+
 def make_detector(name: str, params: dict, seed: int):
     """A detector of class ``name`` with ``params``; ValueError naming a wrong one."""
     classes = detector_classes()
@@ -154,6 +169,9 @@ def make_detector(name: str, params: dict, seed: int):
     if unknown:
         raise ValueError(f"{name} has no parameter(s) {unknown}; its parameters are "
                          f"{', '.join(k for k in allowed if k not in HIDDEN_PARAMS)}")
+    # a parameter that takes a word or a number (trim="auto" or 0.1, gamma="scale" or 0.5) comes
+    # from the page's text field as a string: a number written as text is passed as the number
+    params = {k: _number_or_text(v) for k, v in params.items()}
     det = cls(**params)
     if "random_state" in allowed:
         det.set_params(random_state=seed)

@@ -105,7 +105,7 @@ function showArchitecture() {
 }
 
 // Values the page starts from: quick to train in a browser session.
-const PAGE_DEFAULTS = { epochs: 20, patience: null, trim: 0 };
+const PAGE_DEFAULTS = { epochs: 20, patience: null };
 
 function renderForm() {
   const det = state.detectors[$("detector").value];
