@@ -80,8 +80,24 @@ def main() -> int:
             page.click("#save")
             page.wait_for_selector("#save-result.ok")
             if page.request.get(url + "/live").status == 200:
+                # two more models on the same data, so the live page compares three side by side
+                import genad
+                from genad.datasets import load
+
+                ds = load(dataset)
+                registry = server.config.app.state.genad.registry
+                for name, det in (("pca", genad.PCA()), ("iforest", genad.IsolationForest(random_state=0))):
+                    _, tmp = registry.new_upload()
+                    det.fit(ds.X_train).save(tmp)
+                    registry.install(name, tmp)
                 page.goto(url + "/live")
-                page.wait_for_timeout(6000)
+                page.wait_for_selector('input[name="model"][value="pca"]', state="attached")
+                for name in ("pca", "iforest", "ecg-ae" if dataset == "ecg5000" else "bc-ae"):
+                    page.check(f'input[name="model"][value="{name}"]')
+                page.select_option("#source", dataset)
+                page.fill("#rate", "50")
+                page.click("#start")
+                page.wait_for_timeout(8000)
                 page.screenshot(path=str(args.out / "live.png"), full_page=True)
                 print(f"wrote {args.out / 'live.png'}")
             else:
