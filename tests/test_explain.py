@@ -11,7 +11,7 @@ import pytest
 
 import genad
 from genad.explain import method_for
-from genad_testing import exported_detectors, make_fast
+from genad_testing import exported_detectors, make_fast, training_data
 
 D = 6
 PLANTED = 2
@@ -32,7 +32,7 @@ def fitted(request, rows):
     X, _ = rows
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return make_fast(request.param).fit(X)
+        return make_fast(request.param).fit(*training_data(request.param, X))
 
 
 def test_explain_rows(fitted, rows):

@@ -13,7 +13,7 @@ pytest.importorskip("onnxruntime", reason="the [export] extra (onnx, onnxruntime
 
 import genad  # noqa: E402
 from genad.export import REFUSED, onnx_scores  # noqa: E402
-from genad_testing import exported_detectors, make_fast  # noqa: E402
+from genad_testing import exported_detectors, make_fast, training_data  # noqa: E402
 
 RTOL = 1e-5
 EXPORTABLE = [c for c in exported_detectors() if c.__name__ not in REFUSED]
@@ -40,7 +40,7 @@ def test_rows_parity_and_metadata(cls, rows, tmp_path):
     X, Xt = rows
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        det = make_fast(cls).fit(X)
+        det = make_fast(cls).fit(*training_data(cls, X))
     path = tmp_path / "m.onnx"
     check_parity(det, Xt, path)
     meta = ort.InferenceSession(str(path)).get_modelmeta().custom_metadata_map
@@ -79,12 +79,12 @@ def test_images_parity(cls, tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_latent_search_detectors_are_refused(name, rows, tmp_path):
+def test_refused_detectors_say_why(name, rows, tmp_path):
     X, _ = rows
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        det = make_fast(getattr(genad, name)).fit(X[:60])
-    with pytest.raises(ValueError, match="cannot be exported to ONNX: its score comes from a gradient search"):
+        det = make_fast(getattr(genad, name)).fit(*training_data(getattr(genad, name), X[:60]))
+    with pytest.raises(ValueError, match=f"cannot be exported to ONNX: {REFUSED[name][:40]}"):
         det.export_onnx(tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
 

@@ -49,6 +49,10 @@ REFUSED = {
              "every scored point (Deecke et al.), an optimisation a feed-forward ONNX graph cannot run",
     "AnoGAN": "its score comes from a gradient search for the latent code that best reproduces each "
               "point (Schlegl et al.), an optimisation a feed-forward ONNX graph cannot run",
+    "DAGMM": "its energy solves with the mixture's Cholesky factors (torch.linalg.solve_triangular), "
+             "which torch's ONNX exporter cannot write at opset 17",
+    "ICL": "its score pairs every feature window with its complement in shapes the traced graph fixes "
+           "to the batch it was traced with, so the graph would not take other batch sizes",
 }
 
 
