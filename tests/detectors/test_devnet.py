@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
@@ -24,6 +25,8 @@ def test_balanced_sampler_shares():
     assert (torch.isin(odd, anomalies).sum(dim=1) == 3).all()
     only = balanced_sampler(anomalies, others[:0], 8, 2)(None)
     assert only.shape == (16,) and torch.isin(only, anomalies).all()
+    with pytest.raises(ValueError, match="no labelled anomaly is left to train on"):
+        balanced_sampler(anomalies[:0], others, 8, 2)
 
 
 def test_devnet_epoch_is_batches_per_epoch_balanced_batches():

@@ -45,6 +45,9 @@ def balanced_sampler(anomalies: torch.Tensor, others: torch.Tensor, batch_size: 
     ``batch_size`` rows, each with ``batch_size // 2`` rows drawn from ``anomalies`` and the rest
     from ``others`` (index tensors; both drawn with replacement; every row from ``anomalies``
     when ``others`` is empty)."""
+    if not len(anomalies):
+        raise ValueError("DevNet: no labelled anomaly is left to train on (the validation split took "
+                         "them all); lower validation_fraction or label more anomalies.")
     k = batch_size // 2 if len(others) else batch_size
 
     def order(generator=None):
