@@ -194,3 +194,21 @@ def test_bad_arguments():
         T.train(_step(enc, dec), _data(), modules=[enc, dec], penalty="l3")
     with pytest.raises(ValueError, match="lr must be positive"):
         T.train(_step(enc, dec), _data(), modules=[enc, dec], lr=0)
+
+
+def test_sampler_sets_each_epochs_rows_and_batches():
+    data = torch.arange(10.0).unsqueeze(1)
+    net = torch.nn.Linear(1, 1)
+    seen, draws = [], []
+
+    def loss(x):
+        seen.append(x[:, 0].tolist())
+        return net(x).pow(2).mean()
+
+    def sampler(gen):
+        draws.append(gen)
+        return torch.tensor([9, 9, 1, 2])  # repeats allowed, rows left out never seen
+
+    hist = T.train(T.Step("s", [net], loss), data, modules=[net], epochs=2, batch_size=3, sampler=sampler)
+    assert seen == [[9.0, 9.0, 1.0], [2.0]] * 2  # consecutive runs of batch_size, drawn every epoch
+    assert len(draws) == 2 and len(hist["loss"]) == 2

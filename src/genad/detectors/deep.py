@@ -195,6 +195,12 @@ class DeepDetector(Detector):
     def _after_training(self, X: torch.Tensor) -> None:
         """Called with the training tensor after training (e.g. fit latent statistics)."""
 
+    def _batch_sampler(self, data):
+        """The order of the training rows for one epoch (see ``sampler`` of
+        :func:`genad.nn.training.train`), or None for a random permutation of every row; called
+        with the training data (a tensor, or ``(X, y)`` for detectors that learn from labels)."""
+        return None
+
     def _training_callbacks(self) -> list:
         """The family's own :class:`genad.nn.training.Callback` objects for this fit (run
         before the user's ``callbacks``)."""
@@ -243,6 +249,7 @@ class DeepDetector(Detector):
             verbose=self.verbose,
             generator=gen,
             desc=type(self).__name__,
+            sampler=self._batch_sampler(X_train),
         )
         for m in modules:
             m.eval()

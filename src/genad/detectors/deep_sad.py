@@ -54,6 +54,10 @@ class DeepSAD(_Hypersphere):
         Hidden activation (leaky ReLU: no bounded constant part, as Deep SVDD requires).
     arch : {"auto", "mlp", "lstm", "conv"}
         Backbone; "auto" picks it from the input rank.
+    pretrain_epochs : int
+        Epochs of autoencoder pretraining before the centre is fixed (the papers' initialisation:
+        ``phi`` and a mirrored bias-free decoder minimise the reconstruction error; 0: start from
+        random weights).
     epochs, batch_size, lr, optimizer : training settings (see :func:`genad.nn.training.train`).
     weight_decay : float
         lambda in eq. 3 (the paper uses 1e-6).
@@ -89,7 +93,7 @@ class DeepSAD(_Hypersphere):
     """
 
     _learns_from_labels = True
-    _fast_params = {"epochs": 3, "batch_size": 64}
+    _fast_params = {"epochs": 3, "pretrain_epochs": 1, "batch_size": 64}
     _parameter_constraints = {**_Hypersphere._parameter_constraints, "eta": [Interval(Real, 0, None, closed="neither")]}
 
     def __init__(
@@ -99,6 +103,7 @@ class DeepSAD(_Hypersphere):
         latent_dim=None,
         activation="leaky_relu",
         arch="auto",
+        pretrain_epochs=0,
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -118,6 +123,7 @@ class DeepSAD(_Hypersphere):
         self.latent_dim = latent_dim
         self.activation = activation
         self.arch = arch
+        self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -133,6 +139,7 @@ class DeepSAD(_Hypersphere):
         self.contamination = contamination
 
     def _before_training(self, X: torch.Tensor, y: torch.Tensor) -> None:
+        self._pretrain(X[y != 1])
         self._set_center(X[y != 1])  # c from the unlabelled and known normal rows
 
     def _steps(self):

@@ -35,6 +35,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn import backbones as B
+from ..nn import training as T
 from ..nn.training import Step
 from .deep import DeepDetector
 
@@ -59,6 +60,7 @@ class _Hypersphere(DeepDetector):
         **DeepDetector._parameter_constraints,
         "activation": [StrOptions(set(B.ACTIVATIONS))],
         "arch": [StrOptions({"auto", "mlp", "lstm", "conv"})],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 
     def _default_hidden(self):
@@ -76,6 +78,28 @@ class _Hypersphere(DeepDetector):
                                   activation=self.activation, bias=False)
         if not hasattr(self, "center_") or self.center_.shape != (self._latent_dim(),):
             self.center_ = np.zeros(self._latent_dim(), dtype=np.float32)
+
+    def _pretrain(self, X: torch.Tensor) -> None:
+        """Autoencoder pretraining (Section 4 of both papers): ``phi`` and a mirrored bias-free
+        decoder minimise the reconstruction error ``||x - psi(phi(x))||^2`` for
+        ``pretrain_epochs`` epochs on ``X``; ``phi`` keeps the weights, the decoder is dropped."""
+        epochs = int(self.pretrain_epochs)
+        if epochs < 1:
+            return
+        _, dec = B.encoder_decoder(self.input_shape_, self._hidden(), self._latent_dim(), arch=self.arch,
+                                   activation=self.activation)
+        dec = B.bias_free(dec).to(X.device)
+        net = self.network_
+
+        def loss(x):
+            err = (dec(net(x)) - x).pow(2)
+            return err.reshape(len(x), -1).sum(dim=1).mean()
+
+        T.train(T.Step("pretrain", [net, dec], loss), X, modules=[net, dec], epochs=epochs,
+                batch_size=self.batch_size, lr=self.lr, optimizer=self.optimizer,
+                weight_decay=self.weight_decay or 0.0, generator=torch.Generator().manual_seed(self._seed()),
+                desc=f"{type(self).__name__} pretraining", verbose=self.verbose)
+        net.train()
 
     def _set_center(self, X: torch.Tensor) -> None:
         """c = mean of phi(x; W_0) over ``X`` under the initial weights, then fixed (Section 3.3)."""
@@ -122,6 +146,10 @@ class DeepSVDD(_Hypersphere):
         Hidden activation; the default leaky ReLU has no bounded constant part (Proposition 3).
     arch : {"auto", "mlp", "lstm", "conv"}
         Backbone; "auto" picks it from the input rank.
+    pretrain_epochs : int
+        Epochs of autoencoder pretraining before the centre is fixed (the papers' initialisation:
+        ``phi`` and a mirrored bias-free decoder minimise the reconstruction error; 0: start from
+        random weights).
     epochs, batch_size, lr, optimizer : training settings (see :func:`genad.nn.training.train`).
     weight_decay : float
         lambda in eq. 3/4 (the paper uses 1e-6).
@@ -155,7 +183,7 @@ class DeepSVDD(_Hypersphere):
     True
     """
 
-    _fast_params = {"epochs": 3, "batch_size": 64}
+    _fast_params = {"epochs": 3, "pretrain_epochs": 1, "batch_size": 64}
     _parameter_constraints = {
         **_Hypersphere._parameter_constraints,
         "objective": [StrOptions({"one-class", "soft-boundary"})],
@@ -172,6 +200,7 @@ class DeepSVDD(_Hypersphere):
         latent_dim=None,
         activation="leaky_relu",
         arch="auto",
+        pretrain_epochs=0,
         epochs=50,
         batch_size=128,
         lr=1e-3,
@@ -193,6 +222,7 @@ class DeepSVDD(_Hypersphere):
         self.latent_dim = latent_dim
         self.activation = activation
         self.arch = arch
+        self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -208,6 +238,7 @@ class DeepSVDD(_Hypersphere):
         self.contamination = contamination
 
     def _before_training(self, X: torch.Tensor) -> None:
+        self._pretrain(X)
         self._set_center(X)
         self.radius_ = 0.0
         # the warm-up in mini-batches (R is updated per mini-batch, after the warm-up epochs)

@@ -15,10 +15,11 @@ the contrastive deviation loss (eq. 2)::
 
 with ``y = 1`` for a labelled anomaly and ``y = 0`` for every other point (unlabelled data are
 treated as normal: anomalies among them are rare). ``a = 5`` makes a labelled anomaly's score a
-Z-score far in the prior's upper tail. Each mini-batch holds as many labelled anomalies (drawn
-with replacement) as unlabelled points, and an epoch has at least ``batches_per_epoch`` of them
-(the paper: 20 batches of 512 for 50 epochs, RMSprop, l2 regularisation 0.01). The anomaly score
-is ``phi(x)`` (a deviation from the prior's mean in units of its spread).
+Z-score far in the prior's upper tail. Every mini-batch is half labelled anomalies, half other
+rows, both drawn with replacement, and an epoch is ``batches_per_epoch`` such batches whatever the
+size of the data (the paper and the authors' code: 20 batches of 512 for 50 epochs; RMSprop with
+Keras' rho 0.9 and gradient-norm clipping at 1, l2 regularisation 0.01). The anomaly score is
+``phi(x)`` (a deviation from the prior's mean in units of its spread).
 
 The network follows the input: an MLP (one hidden layer of 20 units by default) for rows,
 DCGAN-style convolutions for ``(n, c, h, w)`` images, an LSTM for ``(n, t, d)`` sequences.
@@ -33,10 +34,29 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn import backbones as B
-from ..nn.training import Step
+from ..nn.training import Step, _penalty
 from .deep import POSITIVE, POSITIVE_INT, DeepDetector
 
 __all__ = ["DevNet"]
+
+
+def balanced_sampler(anomalies: torch.Tensor, others: torch.Tensor, batch_size: int, n_batches: int):
+    """``sampler(generator)`` for :func:`genad.nn.training.train`: ``n_batches`` mini-batches of
+    ``batch_size`` rows, each with ``batch_size // 2`` rows drawn from ``anomalies`` and the rest
+    from ``others`` (index tensors; both drawn with replacement; every row from ``anomalies``
+    when ``others`` is empty)."""
+    if not len(anomalies):
+        raise ValueError("DevNet: no labelled anomaly is left to train on (the validation split took "
+                         "them all); lower validation_fraction or label more anomalies.")
+    k = batch_size // 2 if len(others) else batch_size
+
+    def order(generator=None):
+        a = anomalies[torch.randint(len(anomalies), (n_batches, k), generator=generator)]
+        o = others[torch.randint(max(len(others), 1), (n_batches, batch_size - k), generator=generator)] \
+            if len(others) else anomalies[:0].reshape(n_batches, 0)
+        return torch.cat([o, a], dim=1).reshape(-1)
+
+    return order
 
 
 class DevNet(DeepDetector):
@@ -53,8 +73,8 @@ class DevNet(DeepDetector):
     n_reference : int
         ``l``: reference scores drawn from the prior for every mini-batch (5000).
     batches_per_epoch : int
-        Fewest mini-batches per epoch: small training sets are resampled up to it (20, the
-        paper's schedule).
+        Mini-batches per epoch, each half labelled anomalies and half other rows drawn with
+        replacement (20, the paper's schedule), whatever the number of rows.
     hidden : list of int or None
         Hidden sizes of the MLP (rows) or LSTM units (sequences); None: ``[20]`` for rows (the
         paper's network), ``[32]`` for sequences; ignored for images (DCGAN-style convolutions).
@@ -70,11 +90,15 @@ class DevNet(DeepDetector):
         momentum, sgd).
     weight_decay : float
     penalty : {None, "l1", "l2", "l1l2"}, penalty_weight : float
-        Weight penalty added to the loss (the paper: l2 with weight 0.01).
+        Weight penalty on the hidden layers' weights added to the loss (the paper: l2 with weight
+        0.01; the score layer is not penalised, as in the authors' code).
     validation_fraction : float
         Share of the training rows held out for early stopping (0: every epoch is trained).
     patience : int or None
     preprocessing : {"standard", "minmax", None}
+        Feature scaling; "minmax" (default): every feature in [0, 1] on the training rows, as the
+        inputs of the paper's and ADBench's experiments (chosen over "standard" on tuning seeds of
+        the ADBench semi-supervised protocol, see benchmarks/adbench_semi).
     device : "auto", "cpu", "cuda", ...
     random_state : int or None
     verbose : int
@@ -102,6 +126,8 @@ class DevNet(DeepDetector):
 
     _learns_from_labels = True
     _fast_params = {"epochs": 5, "batch_size": 64}
+    #: the authors' gradient clipping (Keras ``clipnorm=1``)
+    _fixed_settings = {**DeepDetector._fixed_settings, "clip_grad_norm": 1.0}
     _parameter_constraints = {
         **DeepDetector._parameter_constraints,
         "margin": [POSITIVE],
@@ -130,7 +156,7 @@ class DevNet(DeepDetector):
         penalty_weight=0.01,
         validation_fraction=0.0,
         patience=None,
-        preprocessing="standard",
+        preprocessing="minmax",
         device="auto",
         random_state=None,
         verbose=0,
@@ -167,31 +193,36 @@ class DevNet(DeepDetector):
         # phi(x; W) -> one score
         self.network_ = B.encoder(self.input_shape_, self._hidden(), 1, arch=self.arch, activation=self.activation)
 
-    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        # balanced mini-batches: as many labelled anomalies (drawn with replacement) as other
-        # rows, and at least batches_per_epoch batches per epoch
-        rng = np.random.default_rng(self._seed())
-        anomalies, others = np.flatnonzero(y == 1), np.flatnonzero(y != 1)
-        half = max(len(others), -(-int(self.batches_per_epoch) * int(self.batch_size) // 2))
-        if half > len(others):
-            others = np.r_[others, rng.choice(others, half - len(others))]
-        idx = np.r_[others, rng.choice(anomalies, half)]
-        super()._fit(X[idx], (y[idx] == 1).astype(np.int64))
+    def _batch_sampler(self, data):
+        # the authors' sampler: every mini-batch is half unlabelled / known normal rows, half
+        # labelled anomalies, both drawn with replacement; batches_per_epoch batches per epoch
+        y = data[1].cpu()
+        anomalies, others = torch.nonzero(y == 1).squeeze(1), torch.nonzero(y != 1).squeeze(1)
+        return balanced_sampler(anomalies, others, int(self.batch_size), int(self.batches_per_epoch))
 
     def _steps(self):
         a, n_ref = float(self.margin), int(self.n_reference)
         net = self.network_
+        # the weight penalty on the hidden layers' weights only, as the authors' code (the linear
+        # score layer is not regularised)
+        out = [m for m in net.modules() if isinstance(m, torch.nn.Linear)][-1].weight
+        hidden = [p for p in net.parameters() if p.dim() > 1 and p is not out]
+        penalty, weight = self.penalty, float(self.penalty_weight)
 
         def loss(batch):
             x, y = batch
             score = net(x).squeeze(1)
             r = torch.randn(n_ref, device=score.device, dtype=score.dtype)  # r_1..r_l ~ N(0, 1)
             dev = (score - r.mean()) / r.std()  # eq. 1: (phi(x) - mu_R) / sigma_R
-            y = y.to(score.dtype)
+            y = (y == 1).to(score.dtype)  # labelled anomaly: 1; unlabelled or known normal: 0
             # eq. 2: (1 - y) |dev(x)| + y max(0, a - dev(x))
-            return ((1 - y) * dev.abs() + y * torch.clamp(a - dev, min=0)).mean()
+            loss = ((1 - y) * dev.abs() + y * torch.clamp(a - dev, min=0)).mean()
+            pen = _penalty(hidden, penalty, weight)
+            return loss if pen is None else loss + pen
 
-        return [Step("deviation", [net], loss)]
+        # the authors' Keras RMSprop: rho 0.9, epsilon 1e-7 (torch's defaults are 0.99, 1e-8)
+        kw = {"alpha": 0.9, "eps": 1e-7} if str(self.optimizer).lower() == "rmsprop" else {}
+        return [Step("deviation", [net], loss, optimizer_kwargs=kw, penalize=False)]
 
     def _score_batch(self, x):
         return self.network_(x).squeeze(1)  # phi(x)

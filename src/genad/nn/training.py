@@ -268,6 +268,7 @@ def train(
     generator: torch.Generator | None = None,
     drop_last: bool = False,
     desc: str = "training",
+    sampler: Callable[[torch.Generator | None], torch.Tensor] | None = None,
 ) -> dict[str, list[float]]:
     """Train ``modules`` with the given steps; return the per-epoch history.
 
@@ -288,6 +289,10 @@ def train(
         Clip the global gradient norm of each step's parameters.
     callbacks : list of Callback or callables ``f(info)`` (called at each epoch end).
     score_fn : callable(X) -> scores, exposed to callbacks as ``info["score"]``.
+    sampler : callable(generator) -> index tensor, optional
+        The row indices of one epoch, in mini-batch order (consecutive runs of ``batch_size``
+        form the batches; repeats allowed), drawn afresh every epoch; default: a random
+        permutation of every row.
 
     Returns
     -------
@@ -368,7 +373,11 @@ def train(
             t0 = time.perf_counter()
             for m in modules:
                 m.train()
-            perm = torch.randperm(n, generator=generator).to(device)
+            if sampler is None:
+                perm = torch.randperm(n, generator=generator).to(device)
+            else:
+                perm = torch.as_tensor(sampler(generator), dtype=torch.int64).to(device)
+                n_batches = math.ceil(len(perm) / batch_size)
             # per-batch losses stay tensors (no device sync per step); averaged at epoch end
             logged: dict[str, list[torch.Tensor]] = {}
             for b in range(n_batches):
