@@ -143,6 +143,7 @@ class ADGAN(_GANDetector):
         output_activation="auto",
         base_channels=32,
         epochs=50,
+        min_steps=300,
         batch_size=64,
         lr=1e-4,
         optimizer="adam",
@@ -173,6 +174,7 @@ class ADGAN(_GANDetector):
         self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
+        self.min_steps = min_steps
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer

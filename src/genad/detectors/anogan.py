@@ -82,6 +82,7 @@ class AnoGAN(_GANDetector):
         output_activation="auto",
         base_channels=32,
         epochs=50,
+        min_steps=300,
         batch_size=64,
         lr=2e-4,
         optimizer="adam",
@@ -106,6 +107,7 @@ class AnoGAN(_GANDetector):
         self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
+        self.min_steps = min_steps
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer

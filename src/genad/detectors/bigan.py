@@ -88,6 +88,7 @@ class BiGAN(_GANDetector):
         "alad": ["boolean"],
         "alad_score": [StrOptions({"features", "egbad"})],
         "feature_matching": [NON_NEGATIVE],
+        "cycle_consistency": [NON_NEGATIVE],
         "spectral_norm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
     }
@@ -96,16 +97,18 @@ class BiGAN(_GANDetector):
         self,
         hidden=None,
         latent_dim=None,
-        alpha=0.9,
+        alpha=1.0,
         score_norm=1,
         alad=False,
         alad_score="features",
         feature_matching=0.0,
+        cycle_consistency=1.0,
         spectral_norm=False,
         dropout=0.2,
         output_activation="auto",
         base_channels=32,
         epochs=50,
+        min_steps=300,
         batch_size=64,
         lr=2e-4,
         optimizer="adam",
@@ -128,11 +131,13 @@ class BiGAN(_GANDetector):
         self.alad = alad
         self.alad_score = alad_score
         self.feature_matching = feature_matching
+        self.cycle_consistency = cycle_consistency
         self.spectral_norm = spectral_norm
         self.dropout = dropout
         self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
+        self.min_steps = min_steps
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer
@@ -175,6 +180,7 @@ class BiGAN(_GANDetector):
         pairs = [("real", "fake")] + ([("xx_real", "xx_fake"), ("zz_real", "zz_fake")] if alad else [])
 
         fm_w = float(self.feature_matching)
+        cc_w = float(self.cycle_consistency)
 
         def logits(x, train_d: bool):
             """Discriminator logits on real and generated pairs; G and E frozen for the D step."""
@@ -187,6 +193,8 @@ class BiGAN(_GANDetector):
             out = {"real": D.head(f_real), "fake": D.head(f_fake)}
             if fm_w and not train_d:  # Salimans et al. 2016: match the mean discriminator features
                 out["feature_matching"] = (f_real.mean(0) - f_fake.mean(0)).pow(2).sum()
+            if cc_w and not train_d:  # ALICE (Li et al. 2017): explicit cycle consistency x -> z -> x
+                out["cycle"] = (x - (rec_x if alad else G(ex))).abs().mean()
             if alad:
                 out["xx_real"], out["xx_fake"] = Dxx(torch.cat([x, x], 1)), Dxx(torch.cat([x, rec_x], 1))
                 out["zz_real"], out["zz_fake"] = Dzz(torch.cat([z, z], 1)), Dzz(torch.cat([z, rec_z], 1))
@@ -199,7 +207,11 @@ class BiGAN(_GANDetector):
         def generator(x):  # G and E play against all discriminators with flipped labels
             lg = logits(x, train_d=False)
             loss = sum(_bce(lg[r], 0.0) + _bce(lg[f], 1.0) for r, f in pairs)
-            return loss + fm_w * lg["feature_matching"] if fm_w else loss
+            if fm_w:
+                loss = loss + fm_w * lg["feature_matching"]
+            if cc_w:
+                loss = loss + cc_w * lg["cycle"]
+            return loss
 
         kw = self._adam_kwargs()
         ds = [D] + ([Dxx, Dzz] if alad else [])
