@@ -110,7 +110,7 @@ class ADGAN(_GANDetector):
     (3,)
     """
 
-    _fast_params = {"epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}
+    _fast_params = {"min_steps": 0, "epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}
     _SCORES = ("reconstruction", "discriminator", "prior")
     _renamed_parameters = {"score": "score_type", "out_activation": "output_activation"}
     _OBJECTIVES = ("wgan-gp", "gan")

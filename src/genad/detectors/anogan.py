@@ -62,7 +62,7 @@ class AnoGAN(_GANDetector):
     history_ : dict -- per-epoch ``discriminator_loss``, ``generator_loss`` and ``loss``.
     """
 
-    _fast_params = {"epochs": 2, "batch_size": 64, "search_steps": 5}
+    _fast_params = {"min_steps": 0, "epochs": 2, "batch_size": 64, "search_steps": 5}
     _parameter_constraints = {
         **_GANDetector._parameter_constraints,
         "lambda_": [Interval(Real, 0, 1, closed="both")],

@@ -80,7 +80,7 @@ class BiGAN(_GANDetector):
     history_ : dict -- per-epoch ``discriminator_loss``, ``generator_loss`` and ``loss``.
     """
 
-    _fast_params = {"epochs": 3, "batch_size": 64}
+    _fast_params = {"min_steps": 0, "epochs": 3, "batch_size": 64}
     _parameter_constraints = {
         **_GANDetector._parameter_constraints,
         "alpha": [Interval(Real, 0, 1, closed="both")],
