@@ -53,7 +53,8 @@ class ADGAN(_GANDetector):
         Hidden sizes for rows (critic; the generator mirrors them). Ignored for images, where
         ``base_channels`` sets the DCGAN width.
     latent_dim : int or None
-        Latent size (None: 100 for images, about d/4 for rows).
+        Latent size (None: 100 for images, at most a quarter of the pixels but at least 16 --
+        16 for 8x8 images; about d/4 for rows).
     objective : {"wgan-gp", "gan"}
         Wasserstein loss with gradient penalty (default, as in the paper's experiments) or the
         standard non-saturating GAN loss.
@@ -89,6 +90,10 @@ class ADGAN(_GANDetector):
         Early stopping is off by default for the GANs: an adversarial loss does not fall as the
         model improves, so it cannot pick the best epoch (the reconstruction models hold out
         10% and stop after 5 epochs without improvement).
+    min_steps : int or None, default 300
+        Fewest training iterations (mini-batches; each runs every step of the game once):
+        on a small data set the epochs are raised until training reaches it (90 images at
+        batch 64 are 2 iterations per epoch). 0 or None: ``epochs`` alone decides.
     epochs, batch_size, lr, optimizer, weight_decay, device, random_state, verbose, callbacks,
     contamination :
         as in every deep detector. With ``optimizer="adam"`` the GAN steps use betas (0.5, 0.9).

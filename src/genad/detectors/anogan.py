@@ -51,6 +51,10 @@ class AnoGAN(_GANDetector):
         Adam rate of the latent search.
     hidden, latent_dim, output_activation, base_channels, preprocessing, out_activation :
         as in :class:`genad.ADGAN`.
+    min_steps : int or None, default 300
+        Fewest training iterations (mini-batches; each runs every step of the game once):
+        on a small data set the epochs are raised until training reaches it (90 images at
+        batch 64 are 2 iterations per epoch). 0 or None: ``epochs`` alone decides.
     epochs, batch_size, lr, optimizer, weight_decay, validation_fraction, patience, device,
     random_state, verbose, callbacks, contamination :
         as in :class:`genad.ADGAN` (early stopping off by default);
