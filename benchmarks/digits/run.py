@@ -37,12 +37,22 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(HERE / "results" / "digits_8x8_defaults.json"))
     ap.add_argument("--resume", action="store_true", help="add to the records already in --out")
+    ap.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                    help="write --out from the records of these results files (one run per detector "
+                         "side by side), each record keeping its own command and commit; then stop")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     params = json.loads(a.params)
     rec = Recorder("digits-8x8", a.out, title="Digits one-vs-all as 8x8 images with library defaults",
                    description=__doc__.split("\n\n")[1].replace("\n", " "),
                    split_seed=a.split_seed)
+    if a.merge:
+        from genad.bench.results import expand_records, load_result_json
+
+        for path in a.merge:
+            rec.records.extend(expand_records(load_result_json(path)))
+        print(f"{len(rec.records)} records -> {rec.write()}")
+        return
     done = {(r["dataset"], r["detector"], r["seed"]) for r in (rec.resume() if a.resume else [])}
     data = {c: load("digits", normal_class=c, random_state=a.split_seed) for c in a.classes}
     for seed in a.seeds:  # seed-major: a run cut short keeps whole seeds over all classes

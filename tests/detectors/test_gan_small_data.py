@@ -28,8 +28,8 @@ def one_vs_rest(normal=0, n_train=60, n_test=40, seed=0):
 
 @pytest.mark.parametrize("cls", GANS, ids=IDS)
 def test_too_few_rows_is_a_clear_error(cls):
-    X = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
-    with pytest.raises(ValueError, match=r"needs at least 16 training rows.*got 10"):
+    X = np.random.default_rng(0).normal(size=(9, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"needs at least 10 training rows.*got 9"):
         cls(**cls._fast_params).fit(X)
 
 

@@ -30,7 +30,7 @@ __all__ = ["_GANDetector", "Critic", "generator_net", "gradient_penalty"]
 #: an epoch loss above this magnitude means the adversarial game blew up
 DIVERGENCE_LIMIT = 1e4
 #: fewest training rows a GAN detector accepts (below it no generator learns a distribution)
-MIN_ROWS = 16
+MIN_ROWS = 10
 
 
 class _GANDetector(DeepDetector):

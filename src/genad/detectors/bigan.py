@@ -68,8 +68,9 @@ class BiGAN(_GANDetector):
         generator/encoder loss (Li et al. 2017; default 1.0; 0 is plain BiGAN / EGBAD). A plain
         BiGAN never trains ``G(E(x))`` to reconstruct ``x``, yet its score is that
         reconstruction: on ~90 8x8 digits the plain model's mean ROC-AUC over the ten classes was
-        0.26 (inverted) with the earlier defaults, and its reconstruction term varied by up to
-        0.09 between two seeds after 300 iterations (tuning splits).
+        0.26 (inverted) with the earlier defaults, and after 300 iterations its reconstruction
+        term still varied by up to 0.09 between two seeds (tuning splits; that run also had
+        ``base_channels=16``, so the two changes were not measured apart).
     feature_matching : float
         Weight of the feature-matching term in the generator/encoder loss (0: off).
     spectral_norm : bool
