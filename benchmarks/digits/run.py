@@ -25,6 +25,39 @@ DETECTORS = ["ADGAN", "AnoGAN", "BiGAN", "GANomaly", "KDE", "AutoEncoder"]
 FLAT = {"KDE"}  # anchors scored on the flattened pixels
 
 
+def table(path) -> str:
+    """Markdown: ROC-AUC per normal class (mean over the seeds run; max - min in brackets)."""
+    import numpy as np
+
+    from genad.bench.results import expand_records, load_result_json
+
+    recs = [r for r in expand_records(load_result_json(path)) if r.get("status") == "ok"]
+    dets = [d for d in [*DETECTORS[:4], "KDE(flat)", "AutoEncoder"] if any(r["detector"] == d for r in recs)]
+    cell = {}
+    for r in recs:
+        cell.setdefault((r["dataset"], r["detector"]), {})[r["seed"]] = r["roc_auc"]
+    classes = sorted({r["dataset"] for r in recs}, key=lambda d: int(d.split("-")[1]))
+    lines = ["| class | " + " | ".join(dets) + " |", "|---" * (len(dets) + 1) + "|"]
+    for c in classes:
+        row = []
+        for d in dets:
+            v = list(cell.get((c, d), {}).values())
+            row.append("" if not v else f"{np.mean(v):.3f}" + (f" ({max(v) - min(v):.3f})" if len(v) > 1 else ""))
+        lines.append(f"| {c.split('-')[1]} | " + " | ".join(row) + " |")
+    for label, fn in (("mean", np.mean), ("largest spread", None)):
+        row = []
+        for d in dets:
+            per = [list(cell[(c, d)].values()) for c in classes if (c, d) in cell]
+            if fn is not None:
+                row.append(f"{np.mean([np.mean(v) for v in per]):.3f}" if per else "")
+            else:
+                row.append(f"{max(max(v) - min(v) for v in per):.3f}" if per and all(len(v) > 1 for v in per) else "")
+        lines.append(f"| {label} | " + " | ".join(row) + " |")
+    seeds = ["classes x seeds run"] + [str(sum(len(cell[(c, d)]) for c in classes if (c, d) in cell)) for d in dets]
+    lines.append("| " + " | ".join(seeds) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     import torch
 
@@ -37,6 +70,8 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(HERE / "results" / "digits_8x8_defaults.json"))
     ap.add_argument("--resume", action="store_true", help="add to the records already in --out")
+    ap.add_argument("--table", action="store_true",
+                    help="print the markdown table of --out (mean ROC-AUC per class, seed spread) and stop")
     ap.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                     help="write --out from the records of these results files (one run per detector "
                          "side by side), each record keeping its own command and commit; then stop")
@@ -46,6 +81,9 @@ def main(argv=None) -> None:
     rec = Recorder("digits-8x8", a.out, title="Digits one-vs-all as 8x8 images with library defaults",
                    description=__doc__.split("\n\n")[1].replace("\n", " "),
                    split_seed=a.split_seed)
+    if a.table:
+        print(table(a.out))
+        return
     if a.merge:
         from genad.bench.results import expand_records, load_result_json
 
