@@ -15,7 +15,9 @@ the code of its reconstruction (``score_type="latent"``). The default, ``score_t
 adds the contextual error ``||x - G(x)||_1`` of the same networks, each term divided by its mean
 over the training rows: the latent gap alone is unreliable -- both encoders can agree on codes
 of anomalies (the gap of a 5-D Gaussian with far outliers ranked them at 0.57 ROC-AUC after 300
-iterations), while the reconstruction, trained with weight 50, keeps ranking them.
+iterations), while the reconstruction, trained with weight 50, keeps ranking them. On 8x8 digits
+with library defaults (benchmarks/digits, a partial run) GANomaly scored 0.955-0.999 per class,
+level with the convolutional AutoEncoder on digits 0-1 and up to 0.021 below it on the others.
 """
 
 from __future__ import annotations
