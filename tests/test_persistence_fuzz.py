@@ -47,7 +47,7 @@ def _kinds():
     return {
         "classic": (lambda: genad.IsolationForest(n_estimators=5, random_state=0).fit(_X), _X_TEST),
         "autoencoder": (lambda: genad.AutoEncoder(hidden=[8], latent_dim=2, epochs=2, random_state=0).fit(_X), _X_TEST),
-        "gan": (lambda: genad.ADGAN(hidden=[8], latent_dim=2, epochs=2, random_state=0).fit(_X), _X_TEST),
+        "gan": (lambda: genad.ADGAN(hidden=[8], latent_dim=2, epochs=2, min_steps=0, random_state=0).fit(_X), _X_TEST),
         "group": (lambda: genad.group.GroupAAE(epochs=2, hidden=[8], random_state=0).fit(_GROUPS), _GROUPS_TEST),
     }
 

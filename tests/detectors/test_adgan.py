@@ -17,14 +17,14 @@ FAST = dict(ADGAN._fast_params)
 @pytest.fixture(scope="module")
 def tab():
     X, Xt, y = blobs()
-    det = ADGAN(epochs=5, n_critic=1, n_seeds=8, search_steps=3, lr=1e-3, random_state=0).fit(X)
+    det = ADGAN(epochs=5, min_steps=0, n_critic=1, n_seeds=8, search_steps=3, lr=1e-3, random_state=0).fit(X)
     return det, Xt, y
 
 
 @pytest.fixture(scope="module")
 def img():
     X, Xt, y = digit_images()
-    det = ADGAN(epochs=3, n_critic=1, n_seeds=6, search_steps=3, base_channels=8, latent_dim=8,
+    det = ADGAN(epochs=3, min_steps=0, n_critic=1, n_seeds=6, search_steps=3, base_channels=8, latent_dim=8,
                 lr=1e-3, random_state=0).fit(X)
     return det, Xt, y
 
@@ -143,7 +143,7 @@ def test_deterministic_given_random_state():
 def test_divergence_warning():
     X, _, _ = blobs(n=120)
     with pytest.warns(RuntimeWarning, match="training diverged"):
-        ADGAN(epochs=4, n_critic=1, n_seeds=2, search_steps=1, lr=100.0, random_state=0).fit(X)
+        ADGAN(epochs=4, min_steps=0, n_critic=1, n_seeds=2, search_steps=1, lr=100.0, random_state=0).fit(X)
 
 
 def test_channels_last_error():

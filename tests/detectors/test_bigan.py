@@ -81,3 +81,18 @@ def test_validation_fraction_keeps_the_epoch_with_lowest_normal_score():
     val = det.history_["val_loss"]
     assert len(val) == 4 and np.all(np.isfinite(val))
     assert det.history_["best_epoch"][0] == int(np.argmin(val)) + 1
+
+
+def test_cycle_consistency_is_in_the_loss_and_the_default_ranks_outliers():
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(2, 8))  # normal rows near a plane in 8-D, anomalies off it
+    X = (rng.normal(size=(150, 2)) @ W + 0.05 * rng.normal(size=(150, 8))).astype(np.float32)
+    Xt = np.vstack([rng.normal(size=(40, 2)) @ W, 2 * rng.normal(size=(40, 8))]).astype(np.float32)
+    y = np.r_[np.zeros(40), np.ones(40)]
+    kw = {**FAST, "epochs": 8, "lr": 1e-3}
+    plain = BiGAN(**kw, cycle_consistency=0.0, random_state=0).fit(X)
+    cycle = BiGAN(**kw, random_state=0).fit(X)  # cycle_consistency=1.0 by default
+    assert cycle.history_["generator_loss"] != plain.history_["generator_loss"]
+    assert auc(y, cycle.decision_function(Xt)) > 0.9
+    with pytest.raises(ValueError, match="'cycle_consistency' parameter of BiGAN"):
+        BiGAN(**FAST, cycle_consistency=-1.0).fit(X)

@@ -13,10 +13,18 @@ def tab():
 
 
 def test_score_formula(tab):
-    """A(x) = ||G_E(x) - E(G_D(G_E(x)))||^2."""
+    """latent: A(x) = ||G_E(x) - E(G_D(G_E(x)))||^2 (eq. 5); reconstruction: ||x - G(x)||_1;
+    combined (default): each divided by its mean over the training rows, summed."""
     det, Xt, _ = tab
     X = torch.as_tensor(det._transform(Xt.astype(np.float32)))
     with torch.no_grad():
         z = det.encoder_(X)
-        ref = (z - det.encoder2_(det.decoder_(z))).pow(2).sum(1).numpy()
-    np.testing.assert_allclose(det.decision_function(Xt), ref, rtol=1e-5)
+        x_hat = det.decoder_(z)
+        lat = (z - det.encoder2_(x_hat)).pow(2).sum(1).numpy()
+        rec = (X - x_hat).abs().sum(1).numpy()
+    assert det.score_type == "combined"
+    combined = det.decision_function(Xt)
+    np.testing.assert_allclose(combined, lat / det.score_scale_[0] + rec / det.score_scale_[1], rtol=1e-4)
+    np.testing.assert_allclose(det.set_params(score_type="latent").decision_function(Xt), lat, rtol=1e-5)
+    np.testing.assert_allclose(det.set_params(score_type="reconstruction").decision_function(Xt), rec, rtol=1e-5)
+    det.set_params(score_type="combined")

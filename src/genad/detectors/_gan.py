@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from numbers import Integral
 
 import numpy as np
 import torch
 from torch import nn
-
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn import backbones as B
 from ..nn.latent_search import search_chunks
@@ -29,6 +29,8 @@ __all__ = ["_GANDetector", "Critic", "generator_net", "gradient_penalty"]
 
 #: an epoch loss above this magnitude means the adversarial game blew up
 DIVERGENCE_LIMIT = 1e4
+#: fewest training rows a GAN detector accepts (below it no generator learns a distribution)
+MIN_ROWS = 10
 
 
 class _GANDetector(DeepDetector):
@@ -41,6 +43,7 @@ class _GANDetector(DeepDetector):
         **DeepDetector._parameter_constraints,
         "output_activation": [None, StrOptions({"auto", "tanh", "sigmoid"})],
         "base_channels": [POSITIVE_INT],
+        "min_steps": [None, Interval(Integral, 0, None, closed="left")],
     }
     _renamed_parameters = {"out_activation": "output_activation"}
     _min_hidden_layers = 1
@@ -67,11 +70,27 @@ class _GANDetector(DeepDetector):
     def out_activation_(self, value):
         self.output_activation_ = value
 
+    def _n_epochs(self, n_rows: int) -> int:
+        """``epochs``, raised on small data sets until training runs ``min_steps`` mini-batch
+        iterations (an adversarial game of ~90 images at batch 64 gets 2 updates per epoch:
+        far too few for the generator to learn anything, whatever the epochs)."""
+        epochs = int(self.epochs)
+        if not self.min_steps:
+            return epochs
+        per_epoch = math.ceil(n_rows / int(self.batch_size))
+        return max(epochs, math.ceil(int(self.min_steps) / per_epoch))
+
     def _arch(self) -> str:
         return "conv" if len(self.input_shape_) == 3 else "mlp"
 
     def _check_input(self, X: np.ndarray) -> None:
         super()._check_input(X)
+        if len(X) < MIN_ROWS:
+            raise ValueError(
+                f"{type(self).__name__} needs at least {MIN_ROWS} training rows to train its adversarial "
+                f"networks; got {len(X)}. Pass more normal data, or use a detector that works on a "
+                "handful of rows (genad.KDE, genad.PCA, genad.KNN)."
+            )
         if X.ndim == 3:
             raise ValueError(
                 f"{type(self).__name__} takes rows (n, d) or images (n, c, h, w); got sequences of shape "
@@ -79,7 +98,12 @@ class _GANDetector(DeepDetector):
             )
 
     def _default_latent_dim(self) -> int:
-        return 100 if self._arch() == "conv" else super()._default_latent_dim()
+        """100 for images (DCGAN), but at most a quarter of the pixels (at least 16): a code as
+        wide as a tiny image (8x8 digits) lets the generator reproduce anomalies as well; rows:
+        about a quarter of the width, between 2 and 32."""
+        if self._arch() == "conv":
+            return int(min(100, max(16, np.prod(self.input_shape_) // 4)))
+        return super()._default_latent_dim()
 
     def _adam_kwargs(self) -> dict:
         """GAN-friendly Adam momentum (beta1 = 0.5, DCGAN / WGAN-GP) when the optimizer is Adam."""

@@ -53,7 +53,8 @@ class ADGAN(_GANDetector):
         Hidden sizes for rows (critic; the generator mirrors them). Ignored for images, where
         ``base_channels`` sets the DCGAN width.
     latent_dim : int or None
-        Latent size (None: 100 for images, about d/4 for rows).
+        Latent size (None: 100 for images, at most a quarter of the pixels but at least 16 --
+        16 for 8x8 images; about d/4 for rows).
     objective : {"wgan-gp", "gan"}
         Wasserstein loss with gradient penalty (default, as in the paper's experiments) or the
         standard non-saturating GAN loss.
@@ -89,6 +90,10 @@ class ADGAN(_GANDetector):
         Early stopping is off by default for the GANs: an adversarial loss does not fall as the
         model improves, so it cannot pick the best epoch (the reconstruction models hold out
         10% and stop after 5 epochs without improvement).
+    min_steps : int or None, default 300
+        Fewest training iterations (mini-batches; each runs every step of the game once):
+        on a small data set the epochs are raised until training reaches it (90 images at
+        batch 64 are 2 iterations per epoch). 0 or None: ``epochs`` alone decides.
     epochs, batch_size, lr, optimizer, weight_decay, device, random_state, verbose, callbacks,
     contamination :
         as in every deep detector. With ``optimizer="adam"`` the GAN steps use betas (0.5, 0.9).
@@ -100,6 +105,18 @@ class ADGAN(_GANDetector):
         ``loss`` (their sum), ``wasserstein`` (the critic's estimate of the distance) and
         ``gradient_penalty`` (WGAN-GP).
 
+    Notes
+    -----
+    Small image sets: with its defaults ADGAN trails a kernel density estimate on the pixels.
+    On 8x8 digits (about 90 training images of one digit, the others anomalous; 300 training
+    iterations, see ``min_steps``) it scored ROC-AUC 0.947 / 0.753 / 0.650 for digits 0 / 3 / 8
+    on a tuning split; on the reported split (seed 0) 0.914 on digit 0, where KDE on the
+    flattened pixels scores 1.000, and 0.199 on digit 1 -- inverted: the other digits look more
+    normal than the ones (benchmarks/digits). Do not rely on ADGAN's defaults for a few hundred
+    images or fewer; prefer GANomaly, BiGAN or a density estimate there. Its score is only as good as the generator, and
+    300 adversarial iterations on 90 images give a poor one; more iterations cost fit time
+    (each iteration is ``n_critic`` + 1 optimizer steps with a gradient penalty).
+
     Examples
     --------
     >>> import numpy as np
@@ -110,7 +127,7 @@ class ADGAN(_GANDetector):
     (3,)
     """
 
-    _fast_params = {"epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}
+    _fast_params = {"min_steps": 0, "epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}
     _SCORES = ("reconstruction", "discriminator", "prior")
     _renamed_parameters = {"score": "score_type", "out_activation": "output_activation"}
     _OBJECTIVES = ("wgan-gp", "gan")
@@ -143,6 +160,7 @@ class ADGAN(_GANDetector):
         output_activation="auto",
         base_channels=32,
         epochs=50,
+        min_steps=300,
         batch_size=64,
         lr=1e-4,
         optimizer="adam",
@@ -173,6 +191,7 @@ class ADGAN(_GANDetector):
         self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
+        self.min_steps = min_steps
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer

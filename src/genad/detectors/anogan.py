@@ -51,6 +51,10 @@ class AnoGAN(_GANDetector):
         Adam rate of the latent search.
     hidden, latent_dim, output_activation, base_channels, preprocessing, out_activation :
         as in :class:`genad.ADGAN`.
+    min_steps : int or None, default 300
+        Fewest training iterations (mini-batches; each runs every step of the game once):
+        on a small data set the epochs are raised until training reaches it (90 images at
+        batch 64 are 2 iterations per epoch). 0 or None: ``epochs`` alone decides.
     epochs, batch_size, lr, optimizer, weight_decay, validation_fraction, patience, device,
     random_state, verbose, callbacks, contamination :
         as in :class:`genad.ADGAN` (early stopping off by default);
@@ -62,7 +66,7 @@ class AnoGAN(_GANDetector):
     history_ : dict -- per-epoch ``discriminator_loss``, ``generator_loss`` and ``loss``.
     """
 
-    _fast_params = {"epochs": 2, "batch_size": 64, "search_steps": 5}
+    _fast_params = {"min_steps": 0, "epochs": 2, "batch_size": 64, "search_steps": 5}
     _parameter_constraints = {
         **_GANDetector._parameter_constraints,
         "lambda_": [Interval(Real, 0, 1, closed="both")],
@@ -82,6 +86,7 @@ class AnoGAN(_GANDetector):
         output_activation="auto",
         base_channels=32,
         epochs=50,
+        min_steps=300,
         batch_size=64,
         lr=2e-4,
         optimizer="adam",
@@ -106,6 +111,7 @@ class AnoGAN(_GANDetector):
         self.output_activation = output_activation
         self.base_channels = base_channels
         self.epochs = epochs
+        self.min_steps = min_steps
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer

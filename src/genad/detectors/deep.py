@@ -188,6 +188,11 @@ class DeepDetector(Detector):
     def _validation_loss(self):
         return None
 
+    def _n_epochs(self, n_rows: int) -> int:
+        """Epochs of this fit on ``n_rows`` training rows (``epochs``; families may raise it on
+        small data sets)."""
+        return int(self.epochs)
+
     def _before_training(self, X: torch.Tensor, y: torch.Tensor | None = None) -> None:
         """Called with the training tensor (and labels, for detectors that learn from them)
         after the networks are built."""
@@ -233,7 +238,7 @@ class DeepDetector(Detector):
             self._steps(),
             X_train,
             modules=modules,
-            epochs=self.epochs,
+            epochs=self._n_epochs(T._n_rows(X_train)),
             batch_size=self.batch_size,
             lr=self.lr,
             optimizer=self.optimizer,
