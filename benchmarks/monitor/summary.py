@@ -48,14 +48,17 @@ def feedback_table(df: pd.DataFrame) -> str:
     out = g[cols].mean().reset_index()
     n = g.size().reset_index(name="n")
     out = out.merge(n, on=["detector", "variant"])
+    gain = (df["f1_after"] - df["f1_before"]).groupby([df["detector"], df["variant"]], sort=False)
+    out = out.merge(gain.agg(better=lambda d: int((d > 1e-9).sum()), worse=lambda d: int((d < -1e-9).sum()))
+                    .reset_index(), on=["detector", "variant"])
     lines = ["| detector | feedback | runs | ROC-AUC before | after | candidate | precision before | after | "
-             "candidate | recall before | after | F1 before | after | promoted |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "candidate | recall before | after | F1 before | after | F1 better / worse (runs) | promoted |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in out.itertuples():
         lines.append(f"| {r.detector} | {r.variant} | {r.n} | {r.roc_auc_before:.3f} | {r.roc_auc_after:.3f} | "
                      f"{r.roc_auc_candidate:.3f} | {r.precision_before:.3f} | {r.precision_after:.3f} | "
                      f"{r.precision_candidate:.3f} | {r.recall_before:.3f} | {r.recall_after:.3f} | {r.f1_before:.3f} | "
-                     f"{r.f1_after:.3f} | {r.promoted:.0%} |")
+                     f"{r.f1_after:.3f} | {r.better} / {r.worse} | {r.promoted:.0%} |")
     return "\n".join(lines)
 
 

@@ -525,7 +525,12 @@ def retrain(
             t = read_table(src)
             if not {"key", "verdict"} <= set(t.columns):
                 raise CLIError(f"{src} needs the columns key and verdict")
-            verdicts = {str(k): int(v) for k, v in zip(t["key"], t["verdict"])}
+            v = pd.to_numeric(t["verdict"], errors="coerce")
+            bad = ~v.isin([0, 1])
+            if bad.any():
+                raise CLIError(f"{src}: verdict must be 1 (anomaly) or 0 (normal); key {str(t['key'][bad].iloc[0])!r} "
+                               f"has {t['verdict'][bad].tolist()[0]!r}")
+            verdicts = {str(k): int(x) for k, x in zip(t["key"], v)}
         y = labels_for_keys(keys, verdicts)
         if (y >= 0).sum() == 0:
             raise CLIError(f"none of the {len(keys)} rows has a verdict in {src} (matched on {key_column})")

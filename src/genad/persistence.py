@@ -293,6 +293,15 @@ def _digest(config: dict, weights: bytes, blobs: dict[str, bytes]) -> str:
     return h.hexdigest()
 
 
+def file_sha256(path) -> str:
+    """SHA-256 of a file's bytes (hex), read in chunks: the digest a model file is known by."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 # ----------------------------------------------------------------------------- bounded reads
 class _Refused(ValueError):
     """A refusal whose message is complete (file, entry, limit); re-raised as a plain ValueError."""

@@ -76,6 +76,12 @@ def test_live_stream_two_models(app_server, page, live_models, tmp_path):
     time.sleep(1.2)
     assert _rows(page) == n and (_counts(page, "pca"), _counts(page, "ae")) == held
     assert sum(held[0]) == n
+    # the drift check (genad.monitor's score test) waits for 100 rows, then tests the last 500 scores
+    drift = page.locator('[data-model="pca"] [data-drift]').inner_text()
+    if n < 100:
+        assert drift == f"Drift check: waiting for {100 - n} more rows", drift
+    else:
+        assert f"(KS test of the last {min(n, 500)} scores against the calibration scores: D = " in drift, drift
 
     # a new threshold recounts the rows seen, as genad.metrics on the same scores
     order = np.random.default_rng(0).permutation(len(ds.X_test))

@@ -202,3 +202,21 @@ def test_window_keeps_recent_rows_and_threads(knn):
     scores = knn.decision_function(np.zeros((7, 4)))
     mon.observe(np.zeros((7, 4)), scores=scores)
     assert mon.rows_seen == 647
+
+
+def test_score_only_monitor_takes_scores_without_rows():
+    """A monitor with the score test only needs the scores, not the rows; the window and the
+    score reference (cross-conformal model: the first scores seen) work as with rows."""
+    rng = np.random.default_rng(13)
+    det = genad.IsolationForest(random_state=0).fit(rng.normal(size=(1000, 4)))
+    mon = Monitor(det, inputs=False, latent=False, window=300, min_rows=50, reference_size=300)
+    first = mon.update(None, det.decision_function(rng.normal(size=(300, 4))))
+    assert first.tests["score"]["status"] == "waiting: 0 of 50 rows" and mon.rows_seen == 300
+    calm = mon.update(None, det.decision_function(rng.normal(size=(250, 4))))
+    assert calm.window == 250 and not calm.drift and calm.tests["score"]["reference"] == "stream"
+    shifted = mon.update(None, det.decision_function(rng.normal(size=(250, 4)) * 2))
+    assert shifted.drift and shifted.since == 3 and shifted.window == 300
+    with pytest.raises(ValueError, match="inputs=False, latent=False"):
+        Monitor(det).observe(None, np.zeros(10))
+    with pytest.raises(ValueError, match="X is None"):
+        Monitor(det, inputs=False, latent=False).observe(None)

@@ -93,8 +93,10 @@ def test_fit_with_labels_leaves_known_anomalies_out():
     assert len(det.decision_scores_) == int((y == 0).sum())
     with pytest.raises(ValueError, match="one label per row"):
         fit_with_labels(genad.KNN(), X, lab[:-1])
-    with pytest.raises(ValueError, match="found"):
+    with pytest.raises(ValueError, match=r"only 1 \(known anomaly\), 0 \(known normal\) or -1 \(unlabelled\).*got 2"):
         fit_with_labels(genad.KNN(), X, np.full(len(X), 2))
+    with pytest.raises(ValueError, match="every one of the 1500 rows is labelled a known anomaly"):
+        fit_with_labels(genad.KNN(), X, np.ones(len(X)))
 
 
 def test_retrain_promotes_a_model_that_learned_the_new_normal():
@@ -116,6 +118,10 @@ def test_retrain_promotes_a_model_that_learned_the_new_normal():
     # a candidate that scores at random is refused
     bad = retrain(old, np.random.default_rng(3).permutation(X), labels, metric="f1", refit=False)
     assert not bad.promoted
+    # no verdicts at all: promoted only because the current model drifts and the candidate does not
+    blind = retrain(old, X, None)
+    assert blind.promoted and "the current model drifts" in blind.reason, str(blind)
+    assert blind.lineage["labels"] == {"anomalies": 0, "normals": 0, "unlabelled": len(X)}
 
 
 def test_retrain_file_keeps_versions_and_lineage(tmp_path):

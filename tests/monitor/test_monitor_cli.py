@@ -94,3 +94,9 @@ def test_feedback_then_retrain(files, tmp_path):
     assert genad.load(tmp_path / "net.genad").lineage_["version"] == 2
     one_line_error(run("retrain", "--model", tmp_path / "net.genad", "--data", tmp_path / "new.csv",
                        "--key-column", "nope"), "--key-column 'nope'")
+    pd.DataFrame({"key": ["k1", "k2"], "verdict": [1, "yes"]}).to_csv(tmp_path / "bad.csv", index=False)
+    one_line_error(run("retrain", "--model", tmp_path / "net.genad", "--data", tmp_path / "new.csv", "--key-column", "id",
+                       "--labels", tmp_path / "bad.csv"), "verdict must be 1 (anomaly) or 0 (normal); key 'k2' has 'yes'")
+    pd.DataFrame({"key": ["k1", "k2"], "verdict": [1, -1]}).to_csv(tmp_path / "bad.csv", index=False)
+    one_line_error(run("retrain", "--model", tmp_path / "net.genad", "--data", tmp_path / "new.csv", "--key-column", "id",
+                       "--labels", tmp_path / "bad.csv"), "key 'k2' has -1")

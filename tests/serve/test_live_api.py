@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from genad.metrics import decision_metrics
+from genad.monitor import score_drift
 
 
 @pytest.fixture
@@ -51,7 +52,12 @@ def test_replay_counts_match_library_metrics(live, live_models):
             assert m[k] == pytest.approx(want[k]), (name, k)
         assert m["flagged"] + m["passed"] == len(ds.X_test)
         assert m["latency_mean_ms"] > 0
-        assert m["drift"]["window"] == min(len(ds.X_test), 500) and m["drift"]["p_value"] is not None
+        # the drift check is genad.monitor's score test on the last 500 scores
+        want = score_drift(det.calibration_scores_, scores[-500:])
+        assert m["drift"]["window"] == min(len(ds.X_test), 500) and m["drift"]["status"] == "ok"
+        assert m["drift"]["p_value"] == pytest.approx(want["p_value"]), name
+        assert m["drift"]["statistic"] == pytest.approx(want["statistic"]), name
+        assert m["drift"]["warning"] == (want["p_value"] < m["drift"]["alpha"])
 
     # a new threshold recounts every kept row
     t = float(np.median(genad.load(live_models[0] / "pca.genad").decision_function(ds.X_test)))

@@ -374,7 +374,7 @@ class Monitor:
         ref = reference if reference is not None else getattr(model, "monitor_reference_", None)
         if ref is not None:
             self._set_reference(_validated(model, ref))
-        self._buffer: list[tuple[np.ndarray, np.ndarray]] = []   # stream rows becoming the reference
+        self._buffer: list[tuple[np.ndarray | None, np.ndarray]] = []   # stream rows becoming the reference
         self._buffered = 0
 
     # ------------------------------------------------------------------ reference
@@ -397,8 +397,20 @@ class Monitor:
 
     # ------------------------------------------------------------------ feeding
     def observe(self, X, scores=None) -> None:
-        """Add rows (and their scores, if already computed) to the window; tests nothing."""
-        if scores is not None:
+        """Add rows (and their scores, if already computed) to the window; tests nothing.
+
+        ``X`` may be None when ``scores`` are given and the monitor runs the score test only
+        (``inputs=False, latent=False``): the rows are then never looked at.
+        """
+        if X is None:
+            if scores is None or self.inputs or self.latent:
+                raise ValueError("X is None: pass the scored rows (the input and latent tests need them), "
+                                 "or their scores with a monitor built with inputs=False, latent=False.")
+            scores = np.asarray(scores, dtype=np.float64).ravel()
+            n_total = len(scores)
+            scores = scores[-self.window:]
+            arr = None
+        elif scores is not None:
             scores = np.asarray(scores, dtype=np.float64).ravel()
             n_total = len(scores)
             if hasattr(X, "__len__") and len(X) != n_total:
@@ -414,25 +426,24 @@ class Monitor:
         with self._lock:
             self.rows_seen += n_total
             if self._collecting():
-                take = min(self.reference_size - self._buffered, len(arr))
-                self._buffer.append((arr[:take], scores[:take]))
+                take = min(self.reference_size - self._buffered, len(scores))
+                self._buffer.append((None if arr is None else arr[:take], scores[:take]))
                 self._buffered += take
-                arr, scores = arr[take:], scores[take:]
+                arr, scores = (None if arr is None else arr[take:]), scores[take:]
                 if self._buffered >= self.reference_size:
-                    rows = np.concatenate([a for a, _ in self._buffer])
                     if self._reference is None and (self.inputs or self.latent):
-                        self._set_reference(rows)
+                        self._set_reference(np.concatenate([a for a, _ in self._buffer]))
                     if self._score_ref is None:
                         self._score_ref = np.concatenate([b for _, b in self._buffer])
                     self._buffer, self._buffered = [], 0
-            if len(arr) == 0:
+            if len(scores) == 0:
                 return
             self._rows.append(arr)
             self._scores.append(scores)
-            self._n_window += len(arr)
-            while self._n_window - len(self._rows[0]) >= self.window:
-                self._n_window -= len(self._rows.popleft())
-                self._scores.popleft()
+            self._n_window += len(scores)
+            while self._n_window - len(self._scores[0]) >= self.window:
+                self._n_window -= len(self._scores.popleft())
+                self._rows.popleft()
 
     def _collecting(self) -> bool:
         return self._score_ref is None or (self._reference is None and (self.inputs or self.latent))
@@ -447,7 +458,8 @@ class Monitor:
         """Test the current window against the calibration scores and the reference."""
         with self._lock:
             self.batch += 1
-            rows = np.concatenate(list(self._rows))[-self.window:] if self._rows else None
+            rows = (np.concatenate(list(self._rows))[-self.window:]
+                    if self._rows and (self.inputs or self.latent) else None)
             scores = np.concatenate(list(self._scores))[-self.window:] if self._scores else np.empty(0)
             tests: dict[str, Any] = {}
             if self._score_ref is None:

@@ -26,7 +26,6 @@ version number, parent, time, the comparison's metrics, the decision and its rea
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import shutil
 import tempfile
@@ -72,19 +71,12 @@ class RetrainResult:
         return "\n".join(lines)
 
 
-def _check_labels(y, n: int) -> np.ndarray:
-    y = np.asarray(y).ravel()
-    if len(y) != n:
-        raise ValueError(f"y has {len(y)} labels but X has {n} rows; give one label per row "
-                         "(1 anomaly, 0 normal, -1 unlabelled).")
-    try:
-        yi = y.astype(np.int64)
-    except (TypeError, ValueError):
-        raise ValueError("y must hold 1 (known anomaly), 0 (known normal) or -1 (unlabelled).") from None
-    if not np.isin(yi, [-1, 0, 1]).all() or not np.array_equal(yi, y.astype(np.float64)):
-        bad = sorted({str(v) for v in np.unique(y) if v not in (-1, 0, 1)})[:5]
-        raise ValueError(f"y must hold 1 (known anomaly), 0 (known normal) or -1 (unlabelled); found {bad}.")
-    return yi
+def _labels(y, n: int) -> np.ndarray:
+    """``y`` checked by :func:`genad.validation.check_labels`; ``None`` means every row unlabelled."""
+    from ..validation import check_labels
+
+    y = check_labels(y, n)
+    return np.full(n, -1, dtype=np.int64) if y is None else y
 
 
 def _uses_labels(det) -> bool:
@@ -99,7 +91,7 @@ def fit_with_labels(det, X, y):
     from the rows that are not known anomalies, ``fit(X[y != 1], y[y != 1])``.
     """
     n = len(X)
-    y = _check_labels(y, n)
+    y = _labels(y, n)
     if _uses_labels(det):
         return det.fit(X, y)
     keep = y != 1
@@ -158,7 +150,7 @@ def retrain(current, X, y, *, metric: str = "f1", holdout: float = 0.3, refit: b
     Parameters
     ----------
     current : fitted genad detector (the model in service; never modified).
-    X : rows (array or DataFrame, the model's input), y : 1 / 0 / -1 per row.
+    X : rows (array or DataFrame, the model's input), y : 1 / 0 / -1 per row (None: no verdicts).
     metric : "f1", "f2", "accuracy" or "precision_at_recall" -- the threshold rule and the
         comparison's decision metric ("precision" is compared for "precision_at_recall").
     holdout : fraction of the rows (stratified by label) held out for the comparison.
@@ -179,7 +171,7 @@ def retrain(current, X, y, *, metric: str = "f1", holdout: float = 0.3, refit: b
     if not 0.0 < float(holdout) < 1.0:
         raise ValueError(f"holdout must be in (0, 1), got {holdout}.")
     n = len(X)
-    y = _check_labels(y, n)
+    y = _labels(y, n)
     idx = np.arange(n)
     counts = {v: int((y == v).sum()) for v in (-1, 0, 1)}
     strat = y if min(c for c in counts.values() if c) >= 2 else None
@@ -258,14 +250,6 @@ def _plain(v):
     return v
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _copy_atomic(src: Path, dst: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
     os.close(fd)
@@ -287,6 +271,8 @@ def retrain_file(model_path, X, y, **kwargs) -> RetrainResult:
     """
     import genad
 
+    from ..persistence import file_sha256
+
     path = Path(model_path)
     current = genad.load(path)
     name = path.name[: -len(".genad")] if path.name.endswith(".genad") else path.stem
@@ -299,7 +285,7 @@ def retrain_file(model_path, X, y, **kwargs) -> RetrainResult:
              if p.name[len(name) + 2: -len(".genad")].isdigit()]
     version = max([int(plin.get("version", 1)), *taken]) + 1
     res = retrain(current, X, y, parent=f"{name}.{plin.get('name', 'v1')}", version=version, **kwargs)
-    res.lineage["parent_sha256"] = _sha256(path)
+    res.lineage["parent_sha256"] = file_sha256(path)
     res.candidate.lineage_ = res.lineage
     out = path.with_name(f"{name}.v{res.lineage['version']}.genad")
     res.candidate.save(out)

@@ -6,8 +6,9 @@ labelled dataset replayed at a chosen rate (the FF12 KDD99 test rows by default,
 ``POST /v1/streams/{id}/rows``, which are scored at once and answered (real live scoring). Every
 scored batch goes to the page as a server-sent event: per model the score, p-value and flag of
 each row, running confusion counts against the truth where labels exist, scoring latency, and a
-drift check (Kolmogorov-Smirnov test of the recent conformal p-values against the uniform law
-they follow while the live scores look like the model's calibration scores).
+drift check: :class:`genad.monitor.Monitor`'s score test (Kolmogorov-Smirnov, the recent scores
+against the model's calibration scores, alarming when they are larger), the test behind
+``GET /v1/models/{name}/drift``.
 
 The models of a stream are pinned when it starts: a model replaced in the folder meanwhile does
 not change a running stream. Thresholds set in a stream are the stream's own; the model file is
@@ -48,7 +49,7 @@ MAX_SCORES = 200_000
 MAX_VALUES = 20_000
 #: rows sent to a page that (re)connects, so it can draw the recent past
 SNAPSHOT_ROWS = 300
-#: p-values in the rolling drift window, fewest before testing, and the test's level
+#: scores in the rolling drift window, fewest before testing, and the test's level
 DRIFT_WINDOW, DRIFT_MIN, DRIFT_ALPHA = 500, 100, 0.01
 #: replay rate bounds, rows per second
 MIN_RATE, MAX_RATE = 0.1, 2000.0
@@ -139,16 +140,30 @@ class Track:
     entry: ModelEntry
     threshold: float
     scores: deque = field(default_factory=lambda: deque(maxlen=MAX_SCORES))
-    p_values: deque = field(default_factory=lambda: deque(maxlen=DRIFT_WINDOW))
     counts: dict = field(default_factory=lambda: dict(tp=0, fp=0, tn=0, fn=0, flagged=0, passed=0))
     latency_ms: float = 0.0  # last batch, per row
     latency_total_s: float = 0.0
     latency_rows: int = 0
+    monitor: object = None  # genad.monitor.Monitor on the scores (None: the model cannot be monitored)
+    monitor_error: Optional[str] = None
+    report: object = None  # the monitor's last DriftReport
 
-    def add(self, scores: np.ndarray, p_values: np.ndarray, y: np.ndarray, seconds: float) -> None:
+    def __post_init__(self) -> None:
+        from ..monitor import Monitor
+
+        try:
+            # the live scores against the calibration scores, whatever the calibration: a stream
+            # replays labelled rows, anomalies included, so its own first rows are no reference
+            self.monitor = Monitor(self.entry.detector, alpha=DRIFT_ALPHA, window=DRIFT_WINDOW, min_rows=DRIFT_MIN,
+                                   inputs=False, latent=False, score_reference="calibration")
+        except ValueError as exc:
+            self.monitor_error = str(exc)
+
+    def add(self, scores: np.ndarray, y: np.ndarray, seconds: float) -> None:
         flags = scores > self.threshold
         self.scores.extend(scores.tolist())
-        self.p_values.extend(p_values.tolist())
+        if self.monitor is not None:
+            self.report = self.monitor.update(None, scores)
         self._count(flags, y)
         n = len(scores)
         self.latency_ms = 1000.0 * seconds / max(n, 1)
@@ -173,16 +188,17 @@ class Track:
             self._count(s > self.threshold, y)
 
     def drift(self) -> dict:
-        """KS test of the recent p-values against U(0, 1); a small p-value means the live scores
-        no longer look like the calibration scores the p-values are computed from."""
-        n = len(self.p_values)
-        out = {"window": n, "statistic": None, "p_value": None, "warning": False}
-        if n >= DRIFT_MIN:
-            from scipy.stats import kstest
-
-            res = kstest(np.fromiter(self.p_values, float, n), "uniform")
-            out.update(statistic=float(res.statistic), p_value=float(res.pvalue),
-                       warning=bool(res.pvalue < DRIFT_ALPHA))
+        """The last check of the stream's drift monitor: a small p-value means the live scores
+        are larger than the calibration scores (the data look more anomalous to the model)."""
+        out = {"window": 0, "min_rows": DRIFT_MIN, "alpha": DRIFT_ALPHA, "statistic": None, "p_value": None,
+               "warning": False, "since": None, "status": self.monitor_error or "waiting"}
+        r = self.report
+        if r is not None:
+            score = r.tests["score"]
+            out.update(window=r.window, status=score["status"])
+            if score["status"] == "ok":
+                out.update(statistic=score["statistic"], p_value=score["p_value"], warning=r.drift,
+                           since=r.since, test=score["test"])
         return out
 
     def stats(self) -> dict:
@@ -293,8 +309,8 @@ class Stream:
             results = await loop.run_in_executor(pool, _score_all, self.tracks, X)
             first = self.n
             n = len(y)
-            for t, (s, p, sec) in zip(self.tracks, results):
-                t.add(s, p, y, sec)
+            for t, (s, _, sec) in zip(self.tracks, results):
+                t.add(s, y, sec)
             self.y.extend(y.tolist())
             for k, item in enumerate(_row_items(X)):
                 self.items.append((first + k, origin, item))

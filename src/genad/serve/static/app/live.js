@@ -360,11 +360,12 @@ function updateCard(c, m) {
   const d = m.drift, box = $("[data-drift]", c.el);
   if (d.p_value === null) {
     box.className = "drift wait";
-    box.textContent = `Drift check: waiting for ${Math.max(0, 100 - d.window)} more rows`;
+    box.textContent = d.status.startsWith("waiting") ? `Drift check: waiting for ${Math.max(0, d.min_rows - d.window)} more rows`
+      : `Drift check unavailable: ${d.status}`;
   } else {
     box.className = d.warning ? "drift warn" : "drift ok";
-    box.textContent = (d.warning ? "Drift warning: the live scores no longer look like the calibration scores" : "No drift: live scores look like the calibration scores") +
-      ` (KS test of the last ${d.window} p-values against uniform: D = ${fmt(d.statistic)}, p = ${d.p_value.toExponential(2)})`;
+    box.textContent = (d.warning ? "Drift warning: the live scores are higher than the calibration scores" : "No drift: live scores look like the calibration scores") +
+      ` (KS test of the last ${d.window} scores against the calibration scores: D = ${fmt(d.statistic)}, p = ${d.p_value.toExponential(2)})`;
   }
   if (changed) { c.dirty = true; schedule(); }
 }
