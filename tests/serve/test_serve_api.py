@@ -407,9 +407,6 @@ def test_in_flight_request_finishes_with_the_old_version(client, models_dir, mod
                                rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.slow  # failed intermittently (a non-200 answer) in 3 of about 8 whole-suite runs, never alone;
-# run with -m slow; the status and body are in the assertion message. tests/nn/test_threads.py
-# covers concurrent scoring of several models in-process in the default run.
 def test_several_models_at_once_give_python_scores(client, models_dir, serve_data):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -428,6 +425,47 @@ def test_several_models_at_once_give_python_scores(client, models_dir, serve_dat
     with ThreadPoolExecutor(8) as pool:
         for n, start, got in pool.map(call, range(48)):
             np.testing.assert_allclose(got, want[n][start:], rtol=1e-6, atol=1e-6)
+
+
+def test_small_requests_scored_together_answer_as_alone(client, serve_data):
+    """Small requests waiting for the same model go into one model call; each still gets the
+    answer it gets alone: its scores, its threshold, its own error if its rows are bad."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from genad.serve.api import APIError, ModelScorer
+
+    svc = client.app.state.genad
+    X = serve_data["test"].to_numpy()
+    for name in ("ae", "iso"):
+        entry = svc.registry.get(name)
+        det = entry.detector
+        calls = []
+        real = det.decision_function
+        det.decision_function = lambda rows, real=real: calls.append(len(rows)) or real(rows)
+        jobs = [(X[i:i + 3].tolist(), 0.5 + 0.1 * i) for i in range(6)]
+        jobs.insert(3, ([[1.0, 2.0]], 0.5))  # wrong width: refused alone, the others still scored
+
+        async def run(pool):
+            model = ModelScorer(entry)
+            return await asyncio.gather(*(model.score(pool, None, rows, t, False) for rows, t in jobs),
+                                        return_exceptions=True)
+
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                answers = asyncio.run(run(pool))
+        finally:
+            del det.decision_function
+        assert calls[0] == sum(len(rows) for rows, _ in jobs), calls  # one call for all, then each alone
+        for (rows, t), answer in zip(jobs, answers):
+            if len(rows[0]) != X.shape[1]:
+                assert isinstance(answer, APIError) and answer.status == 422 and "feature" in answer.message
+                continue
+            doc = json.loads(answer[0])
+            want = det.decision_function(np.asarray(rows))
+            np.testing.assert_allclose(doc["scores"], want, rtol=1e-6, atol=1e-6)
+            assert doc["threshold"] == t and doc["labels"] == [int(v > t) for v in want]
+            np.testing.assert_allclose(doc["p_values"], det.p_values(np.asarray(rows)))
 
 
 # ------------------------------------------------------------------ docs
