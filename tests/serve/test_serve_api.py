@@ -150,6 +150,8 @@ def _post(client, body, ctype="application/json", name="iso"):
     ({"rows": [1, 2, 3]}, 422, "invalid_input", ["list of lists"]),
     ({"rows": [[1, 2, 3, 4]]}, 422, "invalid_input", ["has 4 features", "fitted on 5 features"]),
     ({"rows": [[1, 2, None, 4, 5]]}, 422, "invalid_input", ["NaN in feature 2"]),
+    (b'{"rows": [[1, 2, NaN, 4, 5]]}', 422, "invalid_input", ["NaN in feature 2"]),  # Python's JSON reads NaN
+    (b'{"rows": [[1, 2, 3, 4, -Infinity]]}', 422, "invalid_input", ["infinite values in feature 4"]),
     ({"rows": [[1, 2, "x", 4, 5]]}, 422, "invalid_input", ["non-numeric"]),
     ({"rows": [[1, 2, 3, 4, 5], [1, 2]]}, 422, "invalid_input", ["could not be read as a numeric array"]),
     ({"rows": [[1, 2, 3, 4, 10**400]]}, 422, "invalid_input", ["numbers"]),
