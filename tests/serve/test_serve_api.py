@@ -429,6 +429,32 @@ def test_several_models_at_once_give_python_scores(client, models_dir, serve_dat
             np.testing.assert_allclose(got, want[n][start:], rtol=1e-6, atol=1e-6)
 
 
+def test_tables_for_a_model_fitted_on_an_array(client, serve_data, models_dir):
+    """CSV and Parquet tables for a model fitted without column names (columns by position): plain
+    numbers are read straight into an array; every other table gets the library's own answer."""
+    det = genad.load(models_dir / "ae.genad")
+    X = serve_data["test"].to_numpy()
+    df = pd.DataFrame(X, columns=["v", "w", "x", "y", "z"])
+    nan = df.assign(x=np.where(np.arange(len(df)) == 4, np.nan, df["x"]))
+    text = df.assign(y=df["y"].astype(str))
+    for table in (df, df.astype({"v": "float32", "w": "int64"}), nan, text):
+        buf = io.BytesIO()
+        table.to_parquet(buf)
+        csv = table.to_csv(index=False)
+        for body, ctype, read in ((buf.getvalue(), PARQUET, lambda b: pd.read_parquet(io.BytesIO(b))),
+                                  (csv, "text/csv", lambda b: pd.read_csv(io.StringIO(b)))):
+            try:  # what Python answers for the table as pandas reads it
+                want, words = det.decision_function(read(body)), None
+            except ValueError as exc:
+                want, words = None, str(exc)
+            r = _post(client, body, ctype, name="ae")
+            if words is None:
+                assert r.status_code == 200, r.text
+                np.testing.assert_allclose(r.json()["scores"], want, rtol=1e-6, atol=1e-6)
+            else:
+                assert _err(r, 422, "invalid_input") == words
+
+
 def test_small_requests_scored_together_answer_as_alone(client, serve_data):
     """Small requests waiting for the same model go into one model call; each still gets the
     answer it gets alone: its scores, its threshold, its own error if its rows are bad."""
