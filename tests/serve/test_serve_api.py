@@ -455,6 +455,34 @@ def test_tables_for_a_model_fitted_on_an_array(client, serve_data, models_dir):
                 assert _err(r, 422, "invalid_input") == words
 
 
+def test_score_answers_alike_with_and_without_a_query_string(make_client, keys, serve_data):
+    """A score request without a query string is answered by the direct route, one with
+    ``?threshold=`` by FastAPI's: same status, body and headers for every kind of answer."""
+    c = make_client(rate_limit=1000)
+    X = serve_data["test"]
+    t = c.get("/v1/models/iso").json()["threshold"]
+    cases = [
+        ("iso", _rows(X), {}),
+        ("iso", {"records": X.to_dict("records")}, {}),
+        ("iso", {"rows": [[1, 2]]}, {}),
+        ("iso", b"{not json", {}),
+        ("nope", _rows(X), {}),
+        ("iso", _rows(X), {"Authorization": ""}),
+        ("iso", _rows(X), {"Authorization": "Bearer wrong"}),
+        ("iso", _rows(X), {"Authorization": "Basic abc"}),
+        ("iso", "a,b,c,d,e\n1,2,3,4,5\n", {"Content-Type": "text/csv"}),
+        ("iso", b"x", {"Content-Type": "image/png"}),
+    ]
+    for name, body, headers in cases:
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        hd = {"Content-Type": "application/json", **headers}
+        plain = c.post(f"/v1/models/{name}/score", content=data, headers=hd)
+        query = c.post(f"/v1/models/{name}/score?threshold={t!r}", content=data, headers=hd)
+        assert (plain.status_code, plain.json()) == (query.status_code, query.json()), (name, body, headers)
+        for h in ("content-type", "www-authenticate", "x-genad-model", "x-genad-digest"):
+            assert plain.headers.get(h) == query.headers.get(h), h
+
+
 def test_small_requests_scored_together_answer_as_alone(client, serve_data):
     """Small requests waiting for the same model go into one model call; each still gets the
     answer it gets alone: its scores, its threshold, its own error if its rows are bad."""
