@@ -79,13 +79,16 @@ def records(res: dict) -> list[dict]:
                          "variant": f"{v['clients']} clients, {v.get('server', NEW)}", "seed": None, **flat(v)})
     for model, v in (res.get("overload") or {}).items():
         recs.append({"dataset": "overload", "detector": model, "seed": None, "recovered": v.get("recovered"), **flat(v)})
+    for v in res.get("load_generator") or []:
+        recs.append({"dataset": "load generator", "detector": "autoencoder",
+                     "variant": f"{v['load_generator']}, {v['clients']} clients", "seed": None, **flat(v)})
     if res.get("memory"):
         recs.append({"dataset": "memory", "detector": "service", "seed": None, **flat(res["memory"])})
     return recs
 
 
 #: measurements of the run that are not settings
-MEASURED = ("batch", "single_row", "overload", "memory")
+MEASURED = ("batch", "single_row", "overload", "memory", "load_generator")
 
 
 def sh(cmd: list[str]) -> str:
@@ -305,6 +308,55 @@ async def open_loop(port, requests, rate, seconds, max_outstanding=2000):
             "client_cpu_ms_per_req": 1000.0 * cpu / max(1, len(lat))}
 
 
+async def httpx_closed_loop(url, key, name, bodies, clients, seconds, max_requests):
+    """The same closed loop with an ``httpx.AsyncClient`` (the earlier runs' load generator)."""
+    import httpx
+
+    lat, codes, state = [], {}, {"sent": 0}
+    h = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as c:
+        await c.post(f"/v1/models/{name}/score", content=bodies[0], headers=h)
+        t_end = time.monotonic() + seconds
+
+        async def client(i):
+            j = i
+            while time.monotonic() < t_end and state["sent"] < max_requests:
+                state["sent"] += 1
+                t0 = time.perf_counter()
+                try:
+                    code = (await c.post(f"/v1/models/{name}/score", content=bodies[j % len(bodies)], headers=h)).status_code
+                except httpx.HTTPError as exc:
+                    code = type(exc).__name__
+                lat.append(time.perf_counter() - t0)
+                codes[code] = codes.get(code, 0) + 1
+                j += clients
+
+        c0, t0 = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    n = max(1, len(lat))
+    return {"clients": clients, "requests": len(lat), "seconds": wall, "req_per_s": len(lat) / wall,
+            "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "client_cpu_ms_per_req": 1000.0 * cpu / n,
+            "status": {str(k): v for k, v in codes.items()}, "_lat": lat}
+
+
+def client_phase(srv: Server, key, name, bodies, clients, seconds, reps) -> list[dict]:
+    """The lean generator and httpx against the same server, windows alternating."""
+    got = {"raw asyncio streams": [], "httpx": []}
+    for rep in range(reps):
+        for kind in (list(got) if rep % 2 == 0 else list(got)[::-1]):
+            c0 = srv.cpu()
+            if kind == "httpx":
+                r = asyncio.run(httpx_closed_loop(srv.url, key, name, bodies, clients, seconds, 100_000))
+            else:
+                r = asyncio.run(closed_loop(srv.port, score_requests(srv.port, key, name, bodies), clients,
+                                            seconds, 100_000))
+            r["server_cpu_ms_per_req"] = 1000.0 * (srv.cpu() - c0) / max(1, r["requests"])
+            got[kind].append(r)
+    return [{**pooled(v, NEW), "load_generator": kind} for kind, v in got.items()]
+
+
 def window(srv: Server, requests, clients, seconds, max_requests) -> dict:
     """One closed-loop window against ``srv``, with the server's CPU seconds per request."""
     c0 = srv.cpu()
@@ -426,7 +478,8 @@ def main():
     ap.add_argument("--mem-requests", type=int, default=100_000)
     ap.add_argument("--mem-max-seconds", type=float, default=900.0)
     ap.add_argument("--baseline", default="8be57c1", help="commit to compare with ('' for none)")
-    ap.add_argument("--phases", default="batch,single,overload,memory")
+    ap.add_argument("--phases", default="batch,single,overload,memory",
+                    help="comma-separated; 'client' compares the load generator with an httpx one")
     args = ap.parse_args()
     phases = set(args.phases.split(","))
 
@@ -529,9 +582,18 @@ def main():
                              "seconds": time.monotonic() - t0}
         finally:
             srv.stop()
+    # the load generator's own cost: both generators against one server (not in the default phases)
+    if "client" in phases:
+        srv = Server(models, keys, *open_flags)
+        try:
+            res["load_generator"] = client_phase(srv, key, "autoencoder", singles, 16, args.seconds, args.reps)
+            for r in res["load_generator"]:
+                print("load generator", json.dumps(r), flush=True)
+        finally:
+            srv.stop()
     res["loadavg_end"] = loadavg()
     res["uptime_end"] = sh(["uptime"])
-    for runs in (res.get("single_row") or {}).values():
+    for runs in [*(res.get("single_row") or {}).values(), res.get("load_generator") or []]:
         for r in runs:
             r.pop("_lat", None)
     for r in records(res):
