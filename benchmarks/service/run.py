@@ -223,6 +223,16 @@ class Connection:
 _TRANSPORT_ERRORS = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
 
 
+async def timed_clients(client, clients: int, lat: list, codes: dict) -> dict:
+    """Run ``client(i)`` for ``clients`` clients at once; their latencies, statuses and CPU cost."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"clients": clients, "requests": len(lat), "seconds": wall, "req_per_s": len(lat) / wall,
+            "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "client_cpu_ms_per_req": 1000.0 * cpu / max(1, len(lat)),
+            "status": {str(k): v for k, v in codes.items()}, "_lat": lat}
+
+
 async def closed_loop(port, requests, clients, seconds, max_requests):
     """``clients`` connections, each sending its next request when the last one is answered."""
     lat, codes, state = [], {}, {"sent": 0}
@@ -250,13 +260,7 @@ async def closed_loop(port, requests, clients, seconds, max_requests):
             if conn is not None:
                 conn.close()
 
-    c0, t0 = time.process_time(), time.perf_counter()
-    await asyncio.gather(*(client(i) for i in range(clients)))
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    n = max(1, len(lat))
-    return {"clients": clients, "requests": len(lat), "seconds": wall, "req_per_s": len(lat) / wall,
-            "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "client_cpu_ms_per_req": 1000.0 * cpu / n,
-            "status": {str(k): v for k, v in codes.items()}, "_lat": lat}
+    return await timed_clients(client, clients, lat, codes)
 
 
 async def open_loop(port, requests, rate, seconds, max_outstanding=2000):
@@ -332,13 +336,7 @@ async def httpx_closed_loop(url, key, name, bodies, clients, seconds, max_reques
                 codes[code] = codes.get(code, 0) + 1
                 j += clients
 
-        c0, t0 = time.process_time(), time.perf_counter()
-        await asyncio.gather(*(client(i) for i in range(clients)))
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    n = max(1, len(lat))
-    return {"clients": clients, "requests": len(lat), "seconds": wall, "req_per_s": len(lat) / wall,
-            "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "client_cpu_ms_per_req": 1000.0 * cpu / n,
-            "status": {str(k): v for k, v in codes.items()}, "_lat": lat}
+        return await timed_clients(client, clients, lat, codes)
 
 
 def client_phase(srv: Server, key, name, bodies, clients, seconds, reps) -> list[dict]:
