@@ -145,9 +145,13 @@ def from_labels(y_true, scores, metric: str = "f1", min_recall: float = 0.9) -> 
     return float(t[best])
 
 
-def conformal_p_values(calibration_scores, scores) -> np.ndarray:
-    """``(1 + #{cal >= s}) / (n_cal + 1)`` for each score (small = anomalous)."""
-    cal = np.sort(_scores(calibration_scores, "calibration_scores"))
+def conformal_p_values(calibration_scores, scores, *, assume_sorted: bool = False) -> np.ndarray:
+    """``(1 + #{cal >= s}) / (n_cal + 1)`` for each score (small = anomalous).
+
+    ``assume_sorted=True`` skips sorting ``calibration_scores`` (pass them in ascending order,
+    e.g. sorted once per model by a caller that scores many small batches)."""
+    cal = _scores(calibration_scores, "calibration_scores")
+    cal = cal if assume_sorted else np.sort(cal)
     s = np.asarray(scores, dtype=np.float64).ravel()
     n_ge = len(cal) - np.searchsorted(cal, s, side="left")
     return (1.0 + n_ge) / (len(cal) + 1.0)

@@ -79,3 +79,22 @@ def test_concurrent_scoring_matches_one_at_a_time():
                                    err_msg=f"{type(models[m]).__name__} on input {i}")
     assert torch.get_num_threads() == threads_before
     assert _in_thread(torch.get_num_threads) == threads_before
+
+
+def test_scoring_leaves_a_recurrent_model_untouched():
+    """Scoring must not rebuild module state another thread may be reading: ``Module.to`` on an
+    LSTM empties and refills its flat-weight list even when nothing moves, and a forward pass in
+    another thread then failed ("zip() argument 2 is longer than argument 1")."""
+    rng = np.random.default_rng(0)
+    S = rng.normal(size=(80, 4, 3)).astype(np.float32)
+    det = AutoEncoder(epochs=1, batch_size=32, patience=None, random_state=0).fit(S)
+    lstms = [m for net in det._modules() for m in net.modules() if isinstance(m, torch.nn.LSTM)]
+    assert lstms, "the sequence AutoEncoder is expected to hold LSTM layers"
+    refs = [m._flat_weight_refs for m in lstms]
+    want = det.decision_function(S[:5])
+    assert all(m._flat_weight_refs is r for m, r in zip(lstms, refs))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: det.decision_function(S[i % 5:5]), range(400)))
+    for i, got in enumerate(results):
+        np.testing.assert_allclose(got, want[i % 5:], rtol=1e-6, atol=0)

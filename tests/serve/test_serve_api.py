@@ -150,6 +150,8 @@ def _post(client, body, ctype="application/json", name="iso"):
     ({"rows": [1, 2, 3]}, 422, "invalid_input", ["list of lists"]),
     ({"rows": [[1, 2, 3, 4]]}, 422, "invalid_input", ["has 4 features", "fitted on 5 features"]),
     ({"rows": [[1, 2, None, 4, 5]]}, 422, "invalid_input", ["NaN in feature 2"]),
+    (b'{"rows": [[1, 2, NaN, 4, 5]]}', 422, "invalid_input", ["NaN in feature 2"]),  # Python's JSON reads NaN
+    (b'{"rows": [[1, 2, 3, 4, -Infinity]]}', 422, "invalid_input", ["infinite values in feature 4"]),
     ({"rows": [[1, 2, "x", 4, 5]]}, 422, "invalid_input", ["non-numeric"]),
     ({"rows": [[1, 2, 3, 4, 5], [1, 2]]}, 422, "invalid_input", ["could not be read as a numeric array"]),
     ({"rows": [[1, 2, 3, 4, 10**400]]}, 422, "invalid_input", ["numbers"]),
@@ -407,9 +409,6 @@ def test_in_flight_request_finishes_with_the_old_version(client, models_dir, mod
                                rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.slow  # failed intermittently (a non-200 answer) in 3 of about 8 whole-suite runs, never alone;
-# run with -m slow; the status and body are in the assertion message. tests/nn/test_threads.py
-# covers concurrent scoring of several models in-process in the default run.
 def test_several_models_at_once_give_python_scores(client, models_dir, serve_data):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -428,6 +427,101 @@ def test_several_models_at_once_give_python_scores(client, models_dir, serve_dat
     with ThreadPoolExecutor(8) as pool:
         for n, start, got in pool.map(call, range(48)):
             np.testing.assert_allclose(got, want[n][start:], rtol=1e-6, atol=1e-6)
+
+
+def test_tables_for_a_model_fitted_on_an_array(client, serve_data, models_dir):
+    """CSV and Parquet tables for a model fitted without column names (columns by position): plain
+    numbers are read straight into an array; every other table gets the library's own answer."""
+    det = genad.load(models_dir / "ae.genad")
+    X = serve_data["test"].to_numpy()
+    df = pd.DataFrame(X, columns=["v", "w", "x", "y", "z"])
+    nan = df.assign(x=np.where(np.arange(len(df)) == 4, np.nan, df["x"]))
+    text = df.assign(y=df["y"].astype(str))
+    for table in (df, df.astype({"v": "float32", "w": "int64"}), nan, text):
+        buf = io.BytesIO()
+        table.to_parquet(buf)
+        csv = table.to_csv(index=False)
+        for body, ctype, read in ((buf.getvalue(), PARQUET, lambda b: pd.read_parquet(io.BytesIO(b))),
+                                  (csv, "text/csv", lambda b: pd.read_csv(io.StringIO(b)))):
+            try:  # what Python answers for the table as pandas reads it
+                want, words = det.decision_function(read(body)), None
+            except ValueError as exc:
+                want, words = None, str(exc)
+            r = _post(client, body, ctype, name="ae")
+            if words is None:
+                assert r.status_code == 200, r.text
+                np.testing.assert_allclose(r.json()["scores"], want, rtol=1e-6, atol=1e-6)
+            else:
+                assert _err(r, 422, "invalid_input") == words
+
+
+def test_score_answers_alike_with_and_without_a_query_string(make_client, keys, serve_data):
+    """A score request without a query string is answered by the direct route, one with
+    ``?threshold=`` by FastAPI's: same status, body and headers for every kind of answer."""
+    c = make_client(rate_limit=1000)
+    X = serve_data["test"]
+    t = c.get("/v1/models/iso").json()["threshold"]
+    cases = [
+        ("iso", _rows(X), {}),
+        ("iso", {"records": X.to_dict("records")}, {}),
+        ("iso", {"rows": [[1, 2]]}, {}),
+        ("iso", b"{not json", {}),
+        ("nope", _rows(X), {}),
+        ("iso", _rows(X), {"Authorization": ""}),
+        ("iso", _rows(X), {"Authorization": "Bearer wrong"}),
+        ("iso", _rows(X), {"Authorization": "Basic abc"}),
+        ("iso", "a,b,c,d,e\n1,2,3,4,5\n", {"Content-Type": "text/csv"}),
+        ("iso", b"x", {"Content-Type": "image/png"}),
+    ]
+    for name, body, headers in cases:
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        hd = {"Content-Type": "application/json", **headers}
+        plain = c.post(f"/v1/models/{name}/score", content=data, headers=hd)
+        query = c.post(f"/v1/models/{name}/score?threshold={t!r}", content=data, headers=hd)
+        assert (plain.status_code, plain.json()) == (query.status_code, query.json()), (name, body, headers)
+        for h in ("content-type", "www-authenticate", "x-genad-model", "x-genad-digest"):
+            assert plain.headers.get(h) == query.headers.get(h), h
+
+
+def test_small_requests_scored_together_answer_as_alone(client, serve_data):
+    """Small requests waiting for the same model go into one model call; each still gets the
+    answer it gets alone: its scores, its threshold, its own error if its rows are bad."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from genad.serve.api import APIError, ModelScorer
+
+    svc = client.app.state.genad
+    X = serve_data["test"].to_numpy()
+    for name in ("ae", "iso"):
+        entry = svc.registry.get(name)
+        det = entry.detector
+        calls = []
+        real = det.decision_function
+        det.decision_function = lambda rows, real=real: calls.append(len(rows)) or real(rows)
+        jobs = [(X[i:i + 3].tolist(), 0.5 + 0.1 * i) for i in range(6)]
+        jobs.insert(3, ([[1.0, 2.0]], 0.5))  # wrong width: refused alone, the others still scored
+
+        async def run(pool):
+            model = ModelScorer(entry)
+            return await asyncio.gather(*(model.score(pool, None, rows, t, False) for rows, t in jobs),
+                                        return_exceptions=True)
+
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                answers = asyncio.run(run(pool))
+        finally:
+            del det.decision_function
+        assert calls[0] == sum(len(rows) for rows, _ in jobs), calls  # one call for all, then each alone
+        for (rows, t), answer in zip(jobs, answers):
+            if len(rows[0]) != X.shape[1]:
+                assert isinstance(answer, APIError) and answer.status == 422 and "feature" in answer.message
+                continue
+            doc = json.loads(answer[0])
+            want = det.decision_function(np.asarray(rows))
+            np.testing.assert_allclose(doc["scores"], want, rtol=1e-6, atol=1e-6)
+            assert doc["threshold"] == t and doc["labels"] == [int(v > t) for v in want]
+            np.testing.assert_allclose(doc["p_values"], det.p_values(np.asarray(rows)))
 
 
 # ------------------------------------------------------------------ docs

@@ -23,6 +23,7 @@ working for one release with a ``FutureWarning`` (``_renamed_parameters``, :mod:
 
 from __future__ import annotations
 
+from itertools import chain
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -51,6 +52,11 @@ SHARED_PARAMETERS = (
     "validation_fraction", "patience", "preprocessing", "device", "random_state", "verbose",
     "callbacks", "contamination",
 )
+
+
+def _on(t: torch.Tensor, dev: torch.device) -> bool:
+    """Whether ``t`` is on ``dev`` ("cuda" without an index: any GPU counts)."""
+    return t.device.type == dev.type and (dev.index is None or t.device.index == dev.index)
 
 
 class DeepDetector(Detector):
@@ -163,9 +169,16 @@ class DeepDetector(Detector):
         return [v for k, v in vars(self).items() if k.endswith("_") and isinstance(v, torch.nn.Module)]
 
     def _to_device(self) -> torch.device:
+        """Move the networks to the device, if they are not there yet.
+
+        Networks already there are left untouched: ``Module.to`` rebuilds state even when nothing
+        moves (a recurrent layer's flat weight list, for one), and scoring must not change the
+        model while another thread scores with it.
+        """
         dev = self._device()
         for m in self._modules():
-            m.to(dev)
+            if any(not _on(t, dev) for t in chain(m.parameters(), m.buffers())):
+                m.to(dev)
         return dev
 
     def _check_input(self, X: np.ndarray) -> None:

@@ -44,6 +44,7 @@ class Service:
     workers: int
     pool: ThreadPoolExecutor = field(init=False)
     monitors: monitoring.Monitors = field(default_factory=monitoring.Monitors)
+    scorers: dict = field(default_factory=dict)  # model name -> api.ModelScorer of its version
 
     def __post_init__(self):
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="genad-score")
@@ -139,6 +140,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)
     _add_error_handlers(app)
+    app.add_middleware(api.ScoreRoute, on_error=error_response)  # inside CORS and the guard below
     if cors:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -175,10 +177,28 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
           405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
 
 
-def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(api.APIError)
-    async def on_api_error(request, exc: api.APIError):
+def error_response(exc: Exception) -> Optional[JSONResponse]:
+    """The answer to a client error or a limit (:class:`api.APIError`, body too large, rate
+    limited, too busy); None for any other exception."""
+    if isinstance(exc, api.APIError):
         return _error(exc.status, exc.code, exc.message, exc.headers)
+    if isinstance(exc, BodyTooLarge):
+        return _error(413, "payload_too_large", too_large_message(exc.limit, exc.upload), {"Connection": "close"})
+    if isinstance(exc, RateLimited):
+        return _error(429, "rate_limited", "too many requests for this key; retry after the "
+                      "Retry-After header's seconds", {"Retry-After": retry_after_header(exc.retry_after)})
+    if isinstance(exc, TooBusy):
+        return _error(503, "overloaded", "the server is at its concurrency limit; retry shortly",
+                      {"Retry-After": "1"})
+    return None
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    async def on_client_error_or_limit(request, exc: Exception):
+        return error_response(exc)
+
+    for kind in (api.APIError, BodyTooLarge, RateLimited, TooBusy):
+        app.add_exception_handler(kind, on_client_error_or_limit)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request, exc: StarletteHTTPException):
@@ -195,20 +215,6 @@ def _add_error_handlers(app: FastAPI) -> None:
             where = ".".join(str(v) for v in e.get("loc", ()) if v not in ("query", "path", "body"))
             parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
         return _error(400, "bad_request", "; ".join(parts) or "invalid request")
-
-    @app.exception_handler(BodyTooLarge)
-    async def on_too_large(request, exc: BodyTooLarge):
-        return _error(413, "payload_too_large", too_large_message(exc.limit, exc.upload), {"Connection": "close"})
-
-    @app.exception_handler(RateLimited)
-    async def on_rate(request, exc: RateLimited):
-        return _error(429, "rate_limited", "too many requests for this key; retry after the "
-                      "Retry-After header's seconds", {"Retry-After": retry_after_header(exc.retry_after)})
-
-    @app.exception_handler(TooBusy)
-    async def on_busy(request, exc: TooBusy):
-        return _error(503, "overloaded", "the server is at its concurrency limit; retry shortly",
-                      {"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def on_other(request, exc: Exception):
