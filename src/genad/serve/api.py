@@ -55,6 +55,10 @@ class InputSchema(BaseModel):
 class ModelInfo(BaseModel):
     name: str
     detector: str
+    format: str = Field("genad", description="file format: genad (NAME.genad) or onnx (NAME.onnx, "
+                        "scored by onnxruntime)")
+    has_p_values: bool = Field(True, description="whether scores come with conformal p-values (false: an "
+                               "ONNX file exported without calibration scores)")
     input: InputSchema
     threshold: float
     threshold_rule: Optional[str] = None
@@ -75,7 +79,8 @@ class ScoreResponse(BaseModel):
     n: int
     scores: list[float]
     labels: list[int]
-    p_values: list[float]
+    p_values: Optional[list[float]] = Field(description="conformal p-values; null when the model has no "
+                                            "calibration scores (an ONNX file exported without them)")
 
 
 _SCORE_BODY = {
@@ -234,6 +239,9 @@ def decision_threshold(det, threshold: float | None, fpr: float | None) -> float
             raise APIError(400, "bad_request", "?threshold= must be a finite number")
         return float(threshold)
     if fpr is not None:
+        if det.calibration_scores_ is None:
+            raise APIError(400, "bad_request", "?fpr= needs calibration scores, which this ONNX model "
+                           "does not carry; give ?threshold= or export the model again")
         try:
             return float(_th.by_fpr(det.calibration_scores_, fpr))
         except ValueError as exc:
@@ -252,7 +260,8 @@ def score_rows(entry: ModelEntry, X, threshold: float) -> dict:
     return {
         "scores": scores,
         "labels": (scores > threshold).astype(np.int64),
-        "p_values": _th.conformal_p_values(det.calibration_scores_, scores),
+        "p_values": (None if det.calibration_scores_ is None
+                     else _th.conformal_p_values(det.calibration_scores_, scores)),
     }
 
 
@@ -261,7 +270,9 @@ def _render(entry: ModelEntry, res: dict, threshold: float, parquet: bool) -> tu
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.table({"score": res["scores"], "label": res["labels"], "p_value": res["p_values"]})
+        p = res["p_values"]
+        table = pa.table({"score": res["scores"], "label": res["labels"],
+                          "p_value": pa.nulls(len(res["scores"]), pa.float64()) if p is None else p})
         table = table.replace_schema_metadata({
             "model": entry.name, "digest": entry.digest, "threshold": repr(threshold)})
         buf = io.BytesIO()
@@ -274,7 +285,7 @@ def _render(entry: ModelEntry, res: dict, threshold: float, parquet: bool) -> tu
         "n": int(len(res["scores"])),
         "scores": res["scores"].tolist(),
         "labels": res["labels"].tolist(),
-        "p_values": res["p_values"].tolist(),
+        "p_values": None if res["p_values"] is None else res["p_values"].tolist(),
     }
     return json.dumps(doc, allow_nan=False, separators=(",", ":")).encode(), "application/json"
 
@@ -360,7 +371,8 @@ async def score(
 @v1.put(
     "/models/{name}",
     tags=["models"],
-    summary="Upload a .genad model file (raw body); replaces the old one once the new one loads",
+    summary="Upload a .genad model file or an .onnx file written by genad's export (raw body); replaces "
+            "the old one once the new one loads",
     openapi_extra={"requestBody": _UPLOAD_BODY},
     response_model=ModelInfo,
     responses={201: {"model": ModelInfo}},
