@@ -47,6 +47,8 @@ def test_rows_parity_and_metadata(cls, rows, tmp_path):
     assert float(meta["genad.threshold"]) == det.threshold_
     assert meta["genad.detector"] == cls.__name__
     assert json.loads(meta["genad.feature_names"]) == [f"x{j}" for j in range(5)]
+    assert json.loads(meta["genad.named_features"]) is False
+    np.testing.assert_array_equal(json.loads(meta["genad.calibration_scores"]), det.calibration_scores_)
 
 
 @pytest.mark.parametrize("name", ["VAE"])
