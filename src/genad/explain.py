@@ -28,6 +28,13 @@ occlusion: per point, how much the group's score drops when that point is replac
 baseline point; per feature, how much it drops when that feature is set to the baseline in the
 few points that drive the score most: which points and which features make the group anomalous.
 
+Every family explains the detector's own score, not the data: when a detector's score hardly
+responds to a change (IsolationForest's path lengths stop growing once a value leaves the
+training range, so a 6-sd shift counts about as much as an ordinary 3-sd value elsewhere), the
+contributions name what the score does respond to. ``benchmarks/explain`` measures both: whether
+the top features are the planted ones, and whether resetting the named features moves the score as
+much as resetting the planted ones.
+
 The baseline and background live in the detector's scaled space. By default they are the
 training mean (``preprocessing="standard"``), the mid-range (``"minmax"``) or the origin (no
 scaling); KNN and KDE use a sample of their own reference rows. Pass ``background=`` (rows of
