@@ -284,9 +284,10 @@ class Stream:
 
     def describe(self) -> dict:
         return {**self.status(),
-                "detectors": {t.entry.name: {"detector": type(t.entry.detector).__name__,
+                "detectors": {t.entry.name: {"detector": getattr(t.entry.detector, "detector_",
+                                                                 type(t.entry.detector).__name__),
                                              "digest": t.entry.digest,
-                                             "contribution": hasattr(t.entry.detector, "feature_errors"),
+                                             "contribution": callable(getattr(t.entry.detector, "explain", None)),
                                              "calibration": _quantiles(t.entry.detector.calibration_scores_)}
                               for t in self.tracks}}
 
