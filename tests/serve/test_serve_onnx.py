@@ -206,3 +206,44 @@ def test_onnx_detector_matches_inprocess_contract(onnx_files, serve_data):
         o.decision_function(np.full((2, 5), np.nan))
     with pytest.raises(ValueError, match="over the limit"):
         OnnxDetector(d / "iso.onnx", max_bytes=100)
+
+
+def test_live_stream_with_an_onnx_model(live_models, tmp_path):
+    """An ONNX model streams beside its .genad original with the same counts; its row detail says
+    it has no explanation; a file without calibration scores cannot join a stream (no p-values)."""
+    import time
+
+    import onnx
+    from fastapi.testclient import TestClient
+
+    from genad.serve import create_app
+
+    src, ds = live_models
+    folder = tmp_path / "live"
+    folder.mkdir()
+    shutil.copy(src / "pca.genad", folder / "pca.genad")
+    genad.load(src / "pca.genad").export_onnx(folder / "pcax.onnx")
+    m = onnx.load(str(folder / "pcax.onnx"))
+    keep = [(p.key, p.value) for p in m.metadata_props if p.key != "genad.calibration_scores"]
+    del m.metadata_props[:]
+    for k, v in keep:
+        m.metadata_props.add(key=k, value=v)
+    onnx.save(m, str(folder / "bare.onnx"))
+    with TestClient(create_app(folder, auth=False)) as c:
+        r = c.post("/v1/streams", json={"models": ["pca", "pcax"], "source": "breast-cancer", "rate": 2000,
+                                        "order": "file"})
+        assert r.status_code == 201, r.text
+        assert r.json()["detectors"]["pcax"]["detector"] == "PCA"
+        sid = r.json()["id"]
+        deadline = time.monotonic() + 30
+        while not (st := c.get(f"/v1/streams/{sid}").json())["done"]:
+            assert time.monotonic() < deadline, st
+            time.sleep(0.05)
+        for k in ("tp", "fp", "tn", "fn"):
+            assert st["models"]["pcax"][k] == st["models"]["pca"][k], k
+        d = c.get(f"/v1/streams/{sid}/rows/3").json()
+        assert d["models"]["pcax"]["contribution"] is None and "ONNX" in d["models"]["pcax"]["contribution_note"]
+        assert d["models"]["pcax"]["score"] == pytest.approx(d["models"]["pca"]["score"], rel=RTOL)
+        assert len(d["models"]["pca"]["contribution"]) == ds.X_test.shape[1]
+        _err(c.post("/v1/streams", json={"models": ["bare"], "source": "breast-cancer"}), 422, "invalid_input",
+             ["calibration scores"])
