@@ -103,3 +103,36 @@ def test_sequences_and_images():
     assert e.values.shape == it.shape and e.top(1)[0][0][0] == "c0[2,5]"
     g = genad.GANomaly(epochs=1, min_steps=0, random_state=0).fit(img)
     assert g.explain(it).values.shape == it.shape
+
+
+def test_sampled_shapley_values_match_exact_ones():
+    """Against the interventional Shapley values computed over every feature subset."""
+    from itertools import combinations
+    from math import factorial
+
+    from genad.explain import _shapley
+
+    rng = np.random.default_rng(5)
+    d = 4
+    B = rng.normal(size=(8, d))
+    x = np.array([[2.0, -1.5, 3.0, 0.5]])
+
+    def f(Z):  # interactions between features, so that the order of the features matters
+        return Z[:, 0] * Z[:, 1] * Z[:, 2] + np.maximum(Z[:, 2], 0.0) ** 2 + np.abs(Z[:, 3] - Z[:, 0] + Z[:, 1])
+
+    def v(S):
+        Z = B.copy()
+        Z[:, list(S)] = x[0, list(S)]
+        return f(Z).mean()
+
+    exact = np.zeros(d)
+    for j in range(d):
+        others = [k for k in range(d) if k != j]
+        for size in range(d):
+            for S in combinations(others, size):
+                w = factorial(size) * factorial(d - size - 1) / factorial(d)
+                exact[j] += w * (v(S + (j,)) - v(S))
+    phi, base = _shapley(f, x, B, max_evals=2 * (d + 1) * 8 * 40, seed=0)  # 40 pairs per background row
+    assert base[0] == pytest.approx(f(B).mean())
+    assert phi.sum() + base[0] == pytest.approx(f(x)[0], rel=1e-12)
+    np.testing.assert_allclose(phi[0], exact, atol=0.08 * np.abs(exact).max())

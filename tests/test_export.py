@@ -47,6 +47,8 @@ def test_rows_parity_and_metadata(cls, rows, tmp_path):
     assert float(meta["genad.threshold"]) == det.threshold_
     assert meta["genad.detector"] == cls.__name__
     assert json.loads(meta["genad.feature_names"]) == [f"x{j}" for j in range(5)]
+    assert json.loads(meta["genad.named_features"]) is False
+    np.testing.assert_array_equal(json.loads(meta["genad.calibration_scores"]), det.calibration_scores_)
 
 
 @pytest.mark.parametrize("name", ["VAE"])
@@ -111,3 +113,39 @@ def test_cli_export(rows, tmp_path):
     np.testing.assert_allclose(onnx_scores(tmp_path / "m.onnx", Xt), det.decision_function(Xt), rtol=RTOL)
     res = runner.invoke(app, ["export", "--model", str(tmp_path / "m.genad"), "--format", "tflite"])
     assert res.exit_code == 2 and "--format" in res.output
+
+
+def test_onnx_detector_scores_predicts_and_p_values_like_the_detector(tmp_path):
+    import pandas as pd
+
+    from genad.export import OnnxDetector
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(200, 4)), columns=["u", "v", "w", "z"])
+    Xt = pd.concat([X.iloc[:20], X.iloc[:5] + 5.0])
+    S = rng.normal(size=(60, 6, 2))
+    cases = [(genad.IsolationForest(n_estimators=30, random_state=0).fit(X), Xt),
+             (genad.KDE().fit(X.to_numpy()), Xt.to_numpy()),
+             (make_fast(genad.AutoEncoder).fit(S), S[:9] * 3)]
+    for det, T in cases:
+        det.export_onnx(tmp_path / "m.onnx")
+        for o in (OnnxDetector(tmp_path / "m.onnx"), OnnxDetector((tmp_path / "m.onnx").read_bytes())):
+            a, b = det.decision_function(T), o.decision_function(T)
+            np.testing.assert_allclose(b, a, rtol=RTOL, atol=RTOL * np.abs(a).max())
+            assert o.threshold_ == det.threshold_ and o.input_shape_ == det.input_shape_
+            assert np.array_equal(o.predict(T), (b > det.threshold_).astype(int))
+            np.testing.assert_array_equal(o.p_values(T), genad.thresholds.conformal_p_values(det.calibration_scores_, b))
+    o = OnnxDetector(tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match="shape"):
+        o.decision_function(np.zeros((2, 5, 2)))
+    named = genad.IsolationForest(n_estimators=30, random_state=0).fit(X)
+    named.export_onnx(tmp_path / "n.onnx")
+    o = OnnxDetector(tmp_path / "n.onnx")
+    assert list(o.feature_names_in_) == ["u", "v", "w", "z"]
+    np.testing.assert_allclose(o.decision_function(Xt[["z", "w", "v", "u"]]), named.decision_function(Xt), rtol=RTOL)
+    with pytest.raises(ValueError, match="z"):
+        o.decision_function(Xt.drop(columns="z"))
+    with pytest.raises(ValueError, match="not an ONNX model"):
+        OnnxDetector(b"\x08\x07 not a graph")
+    with pytest.raises(ValueError, match="cannot be refitted"):
+        o._validate(Xt, fitting=True)

@@ -12,7 +12,12 @@ Every detector is fitted on 4,000 normal rows with its defaults; of 300 test ano
 the ones above ``threshold_`` (flagged) are explained with ``det.explain``. Recorded per detector
 x kind: the share of flagged rows whose top-k contributions contain *all* planted features
 (``hit_all_k2`` with k = 2 = the number planted, ``hit_all_k5``) and *any* of them (``hit_any_k2``),
-the number flagged, and the time to explain 100 rows. Usage::
+the number flagged, and the time to explain 100 rows. A deletion check tells a wrong explanation from
+a detector whose score does not single out the planted features: the planted features, or the
+top-2 features of the explanation, are reset to the training mean, and ``unflag_planted`` /
+``unflag_top2`` record the share of flagged rows then at or below the threshold, and
+``drop_top2_vs_planted`` the median ratio of the score drops (top-2 reset / planted reset; 1 or more:
+the features the explanation names move the score at least as much as the planted ones). Usage::
 
     PYTHONPATH=src python benchmarks/explain/planted.py --seeds 0 1 2
 """
@@ -58,6 +63,21 @@ def planted(kind, n, rng, W, sd):
             X[i, j] = mu + 8 * dev
         P[i, j] = True
     return X, P
+
+
+def deletion(det, Xf, Pf, values, mean):
+    """Score drops when the planted / the top-2 attributed features are reset to ``mean``."""
+    s = det.decision_function(Xf)
+    top = np.zeros_like(Pf)
+    np.put_along_axis(top, np.argsort(-values, axis=1)[:, :2], True, axis=1)
+    out = {}
+    for label, mask in (("planted", Pf), ("top2", top)):
+        Z = np.where(mask, mean[None, :], Xf)
+        r = det.decision_function(Z)
+        out[label] = (s - r, float(np.mean(r <= det.threshold_)))
+    ratio = out["top2"][0] / np.where(out["planted"][0] > 0, out["planted"][0], np.nan)
+    return {"unflag_planted": out["planted"][1], "unflag_top2": out["top2"][1],
+            "drop_top2_vs_planted": float(np.nanmedian(ratio)) if np.isfinite(ratio).any() else None}
 
 
 def hits(values, P, k, mode):
@@ -106,10 +126,11 @@ def main(argv=None):
                 r = rec.add(dataset=f"planted-{kind}", detector=name, seed=seed, method=e.method,
                             n_flagged=int(flagged.sum()), n_anomalies=len(Xa),
                             hit_all_k2=hits(e.values, Pf, 2, "all"), hit_all_k5=hits(e.values, Pf, 5, "all"),
-                            hit_any_k2=hits(e.values, Pf, 2, "any"),
+                            hit_any_k2=hits(e.values, Pf, 2, "any"), **deletion(det, Xf, Pf, e.values, X.mean(0)),
                             explain_s_per_100=100 * secs / len(Xf), fit_seconds=fit_s)
                 print({k: r[k] for k in ("dataset", "detector", "seed", "n_flagged", "hit_all_k2", "hit_all_k5",
-                                         "hit_any_k2", "explain_s_per_100")}, flush=True)
+                                         "hit_any_k2", "unflag_planted", "unflag_top2",
+                                         "drop_top2_vs_planted", "explain_s_per_100")}, flush=True)
             rec.write()  # after every detector: a long run keeps what it measured
     rec.write()
 

@@ -544,7 +544,7 @@ def retrain(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
     port: int = typer.Option(8000, "--port", help="TCP port"),
-    models: Path = typer.Option(Path("models"), "--models", help="folder of NAME.genad model files (created if missing)"),
+    models: Path = typer.Option(Path("models"), "--models", help="folder of NAME.genad model files and NAME.onnx files from genad export (created if missing)"),
     api_keys: Path = typer.Option(Path("genad-keys.json"), "--api-keys", help="file of API key hashes and roles"),
     no_auth: bool = typer.Option(False, "--no-auth", help="no API keys (only with a loopback --host)"),
     new_key: Optional[str] = typer.Option(None, "--new-key", help="make a key NAME, print it once, store its hash, exit"),

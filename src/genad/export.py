@@ -4,13 +4,20 @@
 batch of raw samples (a dynamic batch dimension; rows ``(n, d)``, sequences ``(n, t, d)``,
 images ``(n, c, h, w)``) and whose output ``score`` equals ``det.decision_function(X)``: the
 feature scaling and the score's reduction are inside the graph. The threshold, the feature names,
-the detector class and the input dtype are in the model's metadata (``metadata_props``:
-``genad.threshold``, ``genad.feature_names`` (JSON), ``genad.detector``, ``genad.input_dtype``,
-``genad.input_shape``). Run it with onnxruntime, no Python detector or torch needed::
+the detector class, the input dtype and the calibration scores are in the model's metadata
+(``metadata_props``: ``genad.threshold``, ``genad.feature_names`` (JSON), ``genad.named_features``
+(whether those names came from a DataFrame), ``genad.detector``, ``genad.input_dtype``,
+``genad.input_shape``, ``genad.calibration_scores`` (JSON, the held-out normal scores behind the
+conformal p-values), ``genad.calibration``). Run it with onnxruntime, no Python detector or torch
+needed::
 
     import onnxruntime as ort
     sess = ort.InferenceSession("model.onnx")
     scores = sess.run(["score"], {"X": X.astype(np.float32)})[0]
+
+or load it with :class:`OnnxDetector` (``decision_function``, ``predict``, ``p_values`` on the same
+inputs the detector takes, DataFrame columns matched by name); ``genad serve`` serves ``.onnx``
+files of its models folder with it.
 
 What each family's graph computes:
 
@@ -41,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["export_onnx", "onnx_scores", "REFUSED"]
+__all__ = ["export_onnx", "onnx_scores", "OnnxDetector", "REFUSED"]
 
 #: detectors that cannot be exported, with the reason
 REFUSED = {
@@ -205,7 +212,12 @@ def _metadata(det, model, input_dtype: str) -> None:
         "genad.feature_names": json.dumps(feature_names(det)),
         "genad.input_shape": json.dumps(list(det.input_shape_)),
         "genad.input_dtype": input_dtype,
+        "genad.named_features": json.dumps(getattr(det, "feature_names_in_", None) is not None),
+        "genad.calibration": str(getattr(det, "calibration_", "")),
     }
+    cal = getattr(det, "calibration_scores_", None)
+    if cal is not None:  # repr of a float64 reads back to the same float
+        props["genad.calibration_scores"] = "[" + ",".join(repr(float(v)) for v in np.ravel(cal)) + "]"
     for k, v in props.items():
         p = model.metadata_props.add()
         p.key, p.value = k, v
@@ -305,3 +317,126 @@ def onnx_scores(path_or_session, X) -> np.ndarray:
     dtype = np.float32 if meta.get("genad.input_dtype", "float32") == "float32" else np.float64
     X = np.asarray(getattr(X, "to_numpy", lambda: X)(), dtype=dtype)
     return sess.run(["score"], {"X": X})[0].astype(np.float64)
+
+
+class OnnxDetector:
+    """A model exported by :func:`export_onnx`, loaded for scoring with onnxruntime.
+
+    The scoring half of the detector contract -- ``decision_function``, ``predict`` (at
+    ``threshold_``), ``p_values`` -- on the inputs the exported detector takes (validated the same
+    way: sample shape, DataFrame columns matched by name when it was fitted on named columns,
+    NaN/inf refused), with its scores from the ONNX graph. Loading parses the file and builds an
+    onnxruntime session; no Python code from the file runs, and a file that refers to external
+    tensor data (other files on disk) is refused.
+
+    Parameters
+    ----------
+    source : str, Path or bytes
+        The ``.onnx`` file, or its bytes.
+    max_bytes : int, default 1 GiB
+        Largest file accepted.
+
+    Attributes
+    ----------
+    detector_ : str
+        Class name of the exported detector.
+    threshold_, threshold_rule_, input_shape_, n_features_in_, feature_names_in_ (named columns only)
+        As on the exported detector.
+    calibration_scores_ : ndarray or None
+        The held-out normal scores of the p-values; None for a file exported without them (then
+        :meth:`p_values` raises ValueError and ``has_p_values`` is False).
+    """
+
+    format = "onnx"
+
+    def __init__(self, source, *, max_bytes: int = 1 << 30):
+        import onnx
+        import onnxruntime as ort
+        from onnx.external_data_helper import _get_all_tensors, uses_external_data
+
+        if isinstance(source, (bytes, bytearray)):
+            raw = bytes(source)
+        else:
+            path = Path(source)
+            if path.stat().st_size > int(max_bytes):
+                raise ValueError(f"ONNX file of {path.stat().st_size} bytes is over the limit of {int(max_bytes)} bytes.")
+            raw = path.read_bytes()
+        if len(raw) > int(max_bytes):
+            raise ValueError(f"ONNX model of {len(raw)} bytes is over the limit of {int(max_bytes)} bytes.")
+        try:
+            model = onnx.load_from_string(raw)
+        except Exception as exc:  # protobuf's DecodeError and friends
+            raise ValueError(f"not an ONNX model ({type(exc).__name__}: {exc}).") from None
+        if any(uses_external_data(t) for t in _get_all_tensors(model)):
+            raise ValueError("the ONNX model keeps tensors in external files; export it as one file "
+                             "with det.export_onnx.")
+        meta = {p.key: p.value for p in model.metadata_props}
+        missing = [k for k in ("genad.threshold", "genad.input_shape", "genad.detector") if k not in meta]
+        if missing:
+            raise ValueError(f"the ONNX model has no {', '.join(missing)} metadata: it was not written by "
+                             "genad's export (det.export_onnx or genad export --format onnx).")
+        try:
+            self._session = ort.InferenceSession(raw, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's own load errors (invalid graph, unknown operator)
+            raise ValueError(f"onnxruntime could not load the model ({type(exc).__name__}: {exc}).") from None
+        inputs = [i.name for i in self._session.get_inputs()]
+        outputs = [o.name for o in self._session.get_outputs()]
+        if inputs != ["X"] or "score" not in outputs:
+            raise ValueError(f"the ONNX model takes {inputs} and returns {outputs}; genad's export takes "
+                             "['X'] and returns ['score'].")
+        try:
+            self.detector_ = str(meta["genad.detector"])
+            self.threshold_ = float(meta["genad.threshold"])
+            self.threshold_rule_ = meta.get("genad.threshold_rule") or None
+            self.input_shape_ = tuple(int(v) for v in json.loads(meta["genad.input_shape"]))
+            names = [str(v) for v in json.loads(meta.get("genad.feature_names", "null")) or []]
+            cal = meta.get("genad.calibration_scores")
+            self.calibration_scores_ = None if cal is None else np.asarray(json.loads(cal), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"the ONNX model's genad metadata is malformed ({exc}).") from None
+        if not self.input_shape_ or len(self.input_shape_) > 3:
+            raise ValueError(f"the ONNX model's genad.input_shape {list(self.input_shape_)} is not a sample shape.")
+        self.n_features_in_ = (self.input_shape_[0] if len(self.input_shape_) == 1
+                               else int(np.prod(self.input_shape_)))
+        named = meta.get("genad.named_features")
+        default = [f"x{j}" for j in range(self.input_shape_[-1])]
+        if (json.loads(named) if named is not None else bool(names) and names != default) and len(self.input_shape_) == 1:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        self.calibration_ = meta.get("genad.calibration", "")
+        self._dtype = np.float32 if meta.get("genad.input_dtype", "float32") == "float32" else np.float64
+
+    @property
+    def has_p_values(self) -> bool:
+        """Whether the file carries calibration scores (and so :meth:`p_values` works)."""
+        return self.calibration_scores_ is not None
+
+    def _validate(self, X, *, fitting: bool = False) -> np.ndarray:
+        from .validation import check_X
+
+        if fitting:
+            raise ValueError("an exported ONNX model cannot be refitted; fit the genad detector and export it again.")
+        names = getattr(self, "feature_names_in_", None)
+        return check_X(X, dtype=np.float64, allow_nd=len(self.input_shape_) > 1, min_samples=1,
+                       feature_names=None if names is None else list(names), input_shape=self.input_shape_,
+                       what="X", estimator_name=self.detector_)
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly scores (higher = more anomalous), computed by the ONNX graph."""
+        arr = self._validate(X)
+        return self._session.run(["score"], {"X": arr.astype(self._dtype)})[0].astype(np.float64).ravel()
+
+    def predict(self, X) -> np.ndarray:
+        """0 (normal) or 1 (anomaly) per sample, at ``threshold_``."""
+        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def p_values(self, X) -> np.ndarray:
+        """Conformal p-values against the calibration scores (small = anomalous)."""
+        from .thresholds import conformal_p_values
+
+        if self.calibration_scores_ is None:
+            raise ValueError("this ONNX file carries no calibration scores (genad.calibration_scores metadata), "
+                             "so it has no p-values; export the detector again with this genad version.")
+        return conformal_p_values(self.calibration_scores_, self.decision_function(X))
+
+    def __repr__(self) -> str:
+        return f"OnnxDetector({self.detector_}, input_shape={list(self.input_shape_)}, threshold={self.threshold_!r})"

@@ -115,6 +115,12 @@ def test_live_stream_two_models(app_server, page, live_models, tmp_path):
     assert re.match(r"Row \d+", page.locator("#detail-h").inner_text())
     assert page.locator("#detail table tr").count() == ds.X_test.shape[1] + 1
     assert ds.feature_names[0] in page.locator("#detail").inner_text()
+    # every model's explanation of the row: one column each, and what a contribution means
+    assert page.locator("#detail table tr").first.locator("th").count() == 2 + 2
+    kinds = page.locator("#detail-kinds").inner_text()
+    assert "reconstruction error" in kinds and "Shapley value" in kinds
+    if "flagged" in page.locator("#detail ul").first.inner_text():
+        assert "flagged this row mostly for" in page.locator("#detail").inner_text()
     page.keyboard.press("Escape")
     page.wait_for_selector("#detail", state="hidden")
 

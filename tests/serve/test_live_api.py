@@ -72,8 +72,14 @@ def test_replay_counts_match_library_metrics(live, live_models):
     np.testing.assert_allclose(d["values"], ds.X_test[3], rtol=1e-6)
     assert d["feature_names"][0] == ds.feature_names[0]
     assert d["y"] == int(ds.y_test[3])
-    assert len(d["models"]["ae"]["contribution"]) == ds.X_test.shape[1]
-    assert d["models"]["pca"]["contribution"] is None
+    # every model explains its score: contributions per feature that add up to it
+    for name, method in (("ae", "reconstruction"), ("pca", "shapley")):
+        m = d["models"][name]
+        assert len(m["contribution"]) == ds.X_test.shape[1] and m["contribution_method"] == method
+        assert sum(m["contribution"]) + m["contribution_base"] == pytest.approx(m["score"], rel=1e-4, abs=1e-6)
+        want = genad.load(live_models[0] / f"{name}.genad").explain(ds.X_test[3:4]).values[0]
+        np.testing.assert_allclose(m["contribution"], want, rtol=1e-5, atol=1e-9)
+    assert "Shapley" in d["models"]["pca"]["contribution_kind"]
     assert live.get(f"/v1/streams/{sid}/rows/{10**6}").status_code == 404
 
 

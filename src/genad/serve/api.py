@@ -63,6 +63,10 @@ class InputSchema(BaseModel):
 class ModelInfo(BaseModel):
     name: str
     detector: str
+    format: str = Field("genad", description="file format: genad (NAME.genad) or onnx (NAME.onnx, "
+                        "scored by onnxruntime)")
+    has_p_values: bool = Field(True, description="whether scores come with conformal p-values (false: an "
+                               "ONNX file exported without calibration scores)")
     input: InputSchema
     threshold: float
     threshold_rule: Optional[str] = None
@@ -83,7 +87,8 @@ class ScoreResponse(BaseModel):
     n: int
     scores: list[float]
     labels: list[int]
-    p_values: list[float]
+    p_values: Optional[list[float]] = Field(description="conformal p-values; null when the model has no "
+                                            "calibration scores (an ONNX file exported without them)")
 
 
 _SCORE_BODY = {
@@ -271,6 +276,9 @@ def decision_threshold(det, threshold: float | None, fpr: float | None) -> float
             raise APIError(400, "bad_request", "?threshold= must be a finite number")
         return float(threshold)
     if fpr is not None:
+        if det.calibration_scores_ is None:
+            raise APIError(400, "bad_request", "?fpr= needs calibration scores, which this ONNX model "
+                           "does not carry; give ?threshold= or export the model again")
         try:
             return float(_th.by_fpr(det.calibration_scores_, fpr))
         except ValueError as exc:
@@ -289,12 +297,15 @@ def _decision(det, X) -> np.ndarray:
 
 
 def score_rows(entry: ModelEntry, X, threshold: float, scores=None, sorted_cal=None) -> dict:
-    """Scores (computed unless given), labels at ``threshold`` and conformal p-values of ``X``;
-    ``sorted_cal``: the model's calibration scores in ascending order, if at hand."""
+    """Scores (computed unless given), labels at ``threshold`` and conformal p-values of ``X``
+    (None for a model without calibration scores); ``sorted_cal``: the model's calibration
+    scores in ascending order, if at hand."""
     det = entry.detector
     if scores is None:
         scores = _decision(det, X)
-    if sorted_cal is None:
+    if det.calibration_scores_ is None:
+        p_values = None
+    elif sorted_cal is None:
         p_values = _th.conformal_p_values(det.calibration_scores_, scores)
     else:
         p_values = _th.conformal_p_values(sorted_cal, scores, assume_sorted=True)
@@ -306,7 +317,9 @@ def _render(entry: ModelEntry, res: dict, threshold: float, parquet: bool) -> tu
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.table({"score": res["scores"], "label": res["labels"], "p_value": res["p_values"]})
+        p = res["p_values"]
+        table = pa.table({"score": res["scores"], "label": res["labels"],
+                          "p_value": pa.nulls(len(res["scores"]), pa.float64()) if p is None else p})
         table = table.replace_schema_metadata({
             "model": entry.name, "digest": entry.digest, "threshold": repr(threshold)})
         buf = io.BytesIO()
@@ -319,7 +332,8 @@ def _render(entry: ModelEntry, res: dict, threshold: float, parquet: bool) -> tu
         "n": int(len(res["scores"])),
         "scores": np.ascontiguousarray(res["scores"], dtype=np.float64),
         "labels": np.ascontiguousarray(res["labels"], dtype=np.int64),
-        "p_values": np.ascontiguousarray(res["p_values"], dtype=np.float64),
+        "p_values": (None if res["p_values"] is None
+                     else np.ascontiguousarray(res["p_values"], dtype=np.float64)),
     }
     if not math.isfinite(threshold):  # refused as before: JSON has no infinity
         raise ValueError(f"Out of range float values are not JSON compliant: {threshold!r}")
@@ -440,8 +454,8 @@ class ModelScorer:
 
     def __init__(self, entry: ModelEntry):
         self.entry = entry
-        cal = np.asarray(entry.detector.calibration_scores_, dtype=np.float64).ravel()
-        self.sorted_cal = np.sort(cal)
+        cal = entry.detector.calibration_scores_  # None: a model without them (ONNX export)
+        self.sorted_cal = None if cal is None else np.sort(np.asarray(cal, dtype=np.float64).ravel())
         self._queue: deque = deque()
         self._task: asyncio.Task | None = None
 
@@ -575,7 +589,8 @@ async def score_request(request: Request, name: str, threshold: Optional[float],
 @v1.put(
     "/models/{name}",
     tags=["models"],
-    summary="Upload a .genad model file (raw body); replaces the old one once the new one loads",
+    summary="Upload a .genad model file or an .onnx file written by genad's export (raw body); replaces "
+            "the old one once the new one loads",
     openapi_extra={"requestBody": _UPLOAD_BODY},
     response_model=ModelInfo,
     responses={201: {"model": ModelInfo}},

@@ -70,7 +70,8 @@ def create_app(
 
     Parameters
     ----------
-    models : folder of ``NAME.genad`` files (created if missing); each is served as ``NAME``.
+    models : folder of ``NAME.genad`` files and ``NAME.onnx`` files written by genad's ONNX export
+        (created if missing); each is served as ``NAME``.
     api_keys : key file written by ``genad serve --new-key`` (required unless ``auth=False``).
     auth : require an API key on ``/v1``. Only turn it off for a server bound to loopback.
     max_body_mb : largest request body (413 above it).

@@ -240,6 +240,31 @@ def _row_items(X) -> list:
     return [X[i:i + 1] for i in range(len(X))]
 
 
+#: what a contribution of each explanation family means (see genad.explain)
+EXPLANATION_KINDS = {
+    "reconstruction": "share of the reconstruction error (the contributions sum to the score)",
+    "residual": "share of the residual of the best latent match (the contributions sum to the score)",
+    "integrated_gradients": "integrated gradients of the score from typical normal data "
+                            "(they sum to the score minus the score of that baseline)",
+    "shapley": "Shapley value of the score, features absent drawn from normal rows "
+               "(they sum to the score minus the mean normal score)",
+}
+
+
+def _explanation(det, item) -> dict:
+    """Per-feature contributions to the score of one row, or why there are none."""
+    if not callable(getattr(det, "explain", None)):
+        return {"contribution": None, "contribution_kind": None,
+                "contribution_note": "no explanation: the model is an exported ONNX graph"}
+    try:
+        e = det.explain(item)
+    except ValueError as exc:
+        return {"contribution": None, "contribution_kind": None, "contribution_note": str(exc)}
+    return {"contribution": [_jsonable(v) for v in e.values.ravel().tolist()], "contribution_method": e.method,
+            "contribution_kind": EXPLANATION_KINDS.get(e.method, e.method),
+            "contribution_base": _jsonable(float(e.base_values[0]))}
+
+
 # ------------------------------------------------------------------ streams
 class Stream:
     """Rows flowing through several models; the page listens by server-sent events."""
@@ -275,9 +300,10 @@ class Stream:
 
     def describe(self) -> dict:
         return {**self.status(),
-                "detectors": {t.entry.name: {"detector": type(t.entry.detector).__name__,
+                "detectors": {t.entry.name: {"detector": getattr(t.entry.detector, "detector_",
+                                                                 type(t.entry.detector).__name__),
                                              "digest": t.entry.digest,
-                                             "contribution": hasattr(t.entry.detector, "feature_errors"),
+                                             "contribution": callable(getattr(t.entry.detector, "explain", None)),
                                              "calibration": _quantiles(t.entry.detector.calibration_scores_)}
                               for t in self.tracks}}
 
@@ -392,8 +418,8 @@ class Stream:
         self.publish_status()
 
     def detail(self, i: int) -> dict:
-        """Values of row ``i`` and, per model, its score and (reconstruction models) the
-        per-feature reconstruction error."""
+        """Values of row ``i`` and, per model, its score and the explanation of that score
+        (``det.explain``: per-feature contributions, in score units, and what they mean)."""
         k = i - (self.n - len(self.items))  # kept rows are the last len(items), in order
         found = self.items[k] if 0 <= k < len(self.items) and i < self.n else None
         if found is None:
@@ -416,15 +442,10 @@ class Stream:
             k = i - (self.n - len(t.scores))
             score = t.scores[k] if 0 <= k < len(t.scores) else None
             det = t.entry.detector
-            contrib = None
-            if hasattr(det, "feature_errors"):
-                contrib = [float(v) for v in np.asarray(det.feature_errors(item), float).ravel()]
             models[t.entry.name] = {
-                "detector": type(det).__name__, "score": score, "threshold": t.threshold,
-                "flagged": None if score is None else bool(score > t.threshold),
-                "contribution": contrib,
-                "contribution_kind": "squared reconstruction error per feature (in the model's scaled space)"
-                if contrib is not None else None,
+                "detector": getattr(det, "detector_", type(det).__name__), "score": score,
+                "threshold": t.threshold, "flagged": None if score is None else bool(score > t.threshold),
+                **_explanation(det, item),
             }
         return {"i": i, "y": None if y < 0 else int(y), "origin": origin, "feature_names": names,
                 "values": values, "models": models}
@@ -696,6 +717,9 @@ async def create_stream(request: Request, body: StreamRequest):
         entry = hub.registry.get(name)
         if entry is None:
             raise APIError(404, "not_found", f"no model named {name!r}; GET /v1/models lists the models")
+        if getattr(entry.detector, "calibration_scores_", None) is None:
+            raise APIError(422, "invalid_input", f"model {name!r} carries no calibration scores (an ONNX file "
+                           "exported without them); a live stream needs its p-values: export it again")
         tracks.append(Track(entry, float(entry.detector.threshold_)))
     rate = _check_rate(body.rate)
     order = body.order or ("file" if body.source.startswith("nab/") else "shuffled")

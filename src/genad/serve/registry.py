@@ -1,6 +1,9 @@
-"""The models folder as a registry: one ``NAME.genad`` file per model, loaded with :func:`genad.load`.
+"""The models folder as a registry: one ``NAME.genad`` file per model, loaded with :func:`genad.load`,
+or one ``NAME.onnx`` file written by genad's ONNX export, loaded with
+:class:`genad.export.OnnxDetector` (scored by onnxruntime; p-values only when the file carries the
+calibration scores, see ``has_p_values`` in the model's info).
 
-A model's name is its file name without ``.genad``. Names are checked before they touch the file
+A model's name is its file name without ``.genad`` / ``.onnx``. Names are checked before they touch the file
 system (letters, digits, ``_``, ``-`` and ``.``; no leading dot, no path separator), so a request
 can never reach a file outside the folder or a hidden file.
 
@@ -25,27 +28,52 @@ from typing import Any
 from ..persistence import file_sha256 as _sha256_file
 
 SUFFIX = ".genad"
+ONNX_SUFFIX = ".onnx"
+SUFFIXES = (SUFFIX, ONNX_SUFFIX)
+_ZIP_MAGIC = b"PK\x03\x04"  # a .genad file is a zip archive; anything else uploaded is tried as ONNX
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _UPLOAD_PREFIX = ".upload-"
 
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a valid model name, else raise ValueError saying what is allowed."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or name.endswith(SUFFIX):
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name.endswith(SUFFIXES):
         raise ValueError(
             f"invalid model name {name!r}: use 1 to 128 letters, digits, '_', '-' or '.', starting "
-            "with a letter or digit (no path separators, no hidden names, without the .genad suffix)"
+            "with a letter or digit (no path separators, no hidden names, without the .genad or .onnx suffix)"
         )
     return name
+
+
+def model_format(path: str | os.PathLike) -> str:
+    """``"onnx"`` for a ``.onnx`` file or an upload that is not a zip archive, else ``"genad"``."""
+    path = Path(path)
+    if path.suffix in SUFFIXES:
+        return path.suffix[1:]
+    if path.is_dir():
+        return "genad"
+    with open(path, "rb") as f:
+        return "genad" if f.read(4) == _ZIP_MAGIC else "onnx"
 
 
 def load_model(path: str | os.PathLike, **load_options: Any):
     """Load one model file; the single place the service reads model files.
 
-    ``load_options`` are passed to :func:`genad.load` unchanged (for example its size limits).
+    ``load_options`` are passed to :func:`genad.load` unchanged (for example its size limits); an
+    ONNX file gets its ``max_bytes``. An ONNX file is loaded by onnxruntime, which parses and
+    checks the graph and runs nothing.
     """
     import genad
 
+    if model_format(path) == "onnx":
+        from ..export import OnnxDetector
+
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            raise ValueError("ONNX models need onnxruntime: pip install 'genad[export]'") from None
+        limit = load_options.get("max_bytes")
+        return OnnxDetector(path) if limit is None else OnnxDetector(path, max_bytes=limit)
     return genad.load(path, **load_options)
 
 
@@ -66,7 +94,9 @@ class ModelEntry:
         names = getattr(det, "feature_names_in_", None)
         return {
             "name": self.name,
-            "detector": type(det).__name__,
+            "detector": getattr(det, "detector_", type(det).__name__),
+            "format": self.path.suffix[1:],
+            "has_p_values": getattr(det, "calibration_scores_", None) is not None,
             "input": {
                 "sample_shape": shape,
                 "n_features": getattr(det, "n_features_in_", None),
@@ -104,15 +134,21 @@ class Registry:
             except OSError:
                 pass
         models, failed = {}, {}
-        for path in sorted(self.folder.glob("*" + SUFFIX)):
-            name = path.name[: -len(SUFFIX)]
+        paths = sorted(p for suffix in SUFFIXES for p in self.folder.glob("*" + suffix))
+        for path in paths:
+            name = path.name[: -len(path.suffix)]
             if name.startswith("."):  # hidden files are never served
+                continue
+            if name in models or name in failed:
+                models.pop(name, None)
+                failed[name] = (f"both {name}{SUFFIX} and {name}{ONNX_SUFFIX} are in the models folder; "
+                                "remove one of them")
                 continue
             try:
                 check_name(name)
                 models[name] = self._entry(name, path, path)
             except (ValueError, OSError) as exc:
-                failed[name] = str(exc)
+                failed[name] = f"{path.name}: {exc}"
         self._models, self.failed = models, failed
         self.loaded = True
         return self
@@ -120,8 +156,9 @@ class Registry:
     def _entry(self, name: str, source: Path, final: Path) -> ModelEntry:
         det = load_model(source, **self.load_options)
         from ..base import Detector
+        from ..export import OnnxDetector
 
-        if not isinstance(det, Detector):
+        if not isinstance(det, (Detector, OnnxDetector)):
             raise ValueError(
                 f"{type(det).__name__} scores groups of points; the service scores point, sequence "
                 "and image detectors only"
@@ -145,13 +182,19 @@ class Registry:
         return fd, Path(tmp)
 
     def install(self, name: str, tmp: Path) -> tuple[ModelEntry, bool]:
-        """Load the uploaded file ``tmp``; if it loads, rename it to ``NAME.genad`` and serve it.
+        """Load the uploaded file ``tmp``; if it loads, rename it to ``NAME.genad`` (a zip archive) or
+        ``NAME.onnx`` (anything else, loaded as ONNX) and serve it; a model of the same name in the
+        other format is removed.
 
         Returns the new entry and whether it replaced an existing model. On any error the
         temporary file is removed, the old model stays in place and a ValueError says why.
         """
         check_name(name)
-        final = self.folder / (name + SUFFIX)
+        try:
+            fmt = model_format(tmp)
+        except FileNotFoundError as exc:
+            raise ValueError(f"uploaded model file vanished before it could be loaded ({exc})") from None
+        final = self.folder / (name + "." + fmt)
         try:
             try:
                 entry = self._entry(name, tmp, final)
@@ -161,6 +204,9 @@ class Registry:
                 raise ValueError(str(exc).replace(str(tmp), "the uploaded file")) from None
             with self._write_lock:
                 os.replace(tmp, final)
+                for other in self._paths(name):
+                    if other != final:
+                        other.unlink()
                 _fsync_dir(self.folder)
                 replaced = name in self._models
                 self._models = {**self._models, name: entry}
@@ -170,14 +216,19 @@ class Registry:
             if tmp.exists():
                 tmp.unlink()
 
+    def _paths(self, name: str) -> list[Path]:
+        """The files of model ``name`` in the folder (one per format present)."""
+        return [p for p in (self.folder / (name + suffix) for suffix in SUFFIXES) if p.exists()]
+
     def delete(self, name: str) -> bool:
         """Remove a model (file and entry). False if there was none."""
         check_name(name)
-        final = self.folder / (name + SUFFIX)
         with self._write_lock:
-            had = name in self._models or final.exists()
-            if final.exists():
-                final.unlink()
+            files = self._paths(name)
+            had = name in self._models or bool(files)
+            for path in files:
+                path.unlink()
+            if files:
                 _fsync_dir(self.folder)
             self._models = {k: v for k, v in self._models.items() if k != name}
             self.failed.pop(name, None)

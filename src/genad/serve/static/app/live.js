@@ -403,21 +403,32 @@ async function showRow(i) {
   }
   const names = Object.keys(d.models);
   const withContrib = names.filter((n) => d.models[n].contribution);
-  const max = Object.fromEntries(withContrib.map((n) => [n, Math.max(...d.models[n].contribution, 1e-300)]));
+  const max = Object.fromEntries(withContrib.map((n) => [n, Math.max(...d.models[n].contribution.map((e) => Math.abs(e ?? 0)), 1e-300)]));
   let html = `<p>Row ${d.i}${d.origin === "posted" ? " (posted)" : ""}, truth: <strong>${truthWord(d.y)}</strong>.</p><ul>`;
   for (const n of names) {
     const m = d.models[n];
     html += `<li><strong>${escapeHtml(n)}</strong> (${escapeHtml(m.detector)}): score ${fmtScore(m.score)}, threshold ${fmtScore(m.threshold)}, ${m.flagged ? "flagged" : "passed"}</li>`;
   }
   html += "</ul>";
-  if (!withContrib.length) html += '<p class="hint">Per-feature contribution is shown for reconstruction models (AutoEncoder, VAE, AAE); none is in this stream.</p>';
-  else html += `<p class="hint">Contribution: ${escapeHtml(d.models[withContrib[0]].contribution_kind)}.</p>`;
+  html += '<ul class="hint" id="detail-kinds">';
+  for (const n of names) {
+    const m = d.models[n];
+    html += `<li>${escapeHtml(n)}: ${m.contribution ? "contribution = " + escapeHtml(m.contribution_kind) : escapeHtml(m.contribution_note || "no explanation")}</li>`;
+  }
+  html += "</ul>";
+  for (const n of withContrib) {
+    const c = d.models[n].contribution;
+    const top = c.map((e, j) => [e ?? -Infinity, j]).sort((a, b) => b[0] - a[0]).slice(0, 3).filter((t) => t[0] > 0);
+    if (d.models[n].flagged && top.length) {
+      html += `<p class="top-features">${escapeHtml(n)} flagged this row mostly for ${top.map((t) => `<strong>${escapeHtml(String(d.feature_names[t[1]] ?? t[1]))}</strong>`).join(", ")}.</p>`;
+    }
+  }
   html += `<table><caption class="hint">values and per-feature contribution</caption><tr><th scope="col">feature</th><th scope="col">value</th>${withContrib.map((n) => `<th scope="col">${escapeHtml(n)}</th>`).join("")}</tr>`;
   d.values.forEach((v, j) => {
     html += `<tr><td>${escapeHtml(String(d.feature_names[j]))}</td><td>${typeof v === "number" ? fmtScore(v) : escapeHtml(String(v))}</td>`;
     for (const n of withContrib) {
       const e = d.models[n].contribution[j];
-      html += `<td>${e === undefined ? "–" : fmtScore(e)}<span class="bar" style="width:${e === undefined ? 0 : Math.round(80 * e / max[n])}px"></span></td>`;
+      html += `<td>${e === undefined || e === null ? "–" : fmtScore(e)}<span class="bar" style="width:${e === undefined || e === null || e <= 0 ? 0 : Math.round(80 * e / max[n])}px"></span></td>`;
     }
     html += "</tr>";
   });
