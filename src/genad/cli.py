@@ -560,6 +560,9 @@ def serve(
     workers: Optional[int] = typer.Option(None, "--workers", help="scoring threads (default: CPU count)"),
     train_workers: int = typer.Option(1, "--train-workers", help="training jobs of the /train page run at once"),
     cors: Optional[List[str]] = typer.Option(None, "--cors", help="allow browser calls from ORIGIN (repeatable)"),
+    reload_interval: float = typer.Option(2.0, "--reload-interval",
+                                          help="seconds between looks at --models for new, replaced "
+                                               "(genad retrain) or removed files (0: never)"),
 ):
     """Serve the models of a folder over HTTP: score, list, upload, delete (FastAPI + uvicorn)."""
 
@@ -578,7 +581,7 @@ def serve(
               api_keys=None if no_auth else api_keys, max_body_mb=max_body_mb, max_upload_mb=max_upload_mb,
               max_rows=max_rows, load_options={"max_bytes": int(max_model_mb * 2**20)},
               rate_limit=rate_limit, burst=burst, max_concurrent=max_concurrent, workers=workers,
-              train_workers=train_workers, cors=cors or ())
+              train_workers=train_workers, cors=cors or (), reload_interval=reload_interval)
 
     _run(go)
 

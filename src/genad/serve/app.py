@@ -5,6 +5,7 @@ from the package's ``static`` folder, never from another host.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,21 @@ from .registry import Registry
 STATIC = Path(__file__).resolve().parent / "static"
 _SWAGGER = "/static/vendor/swagger-ui"
 log = logging.getLogger("genad.serve")
+
+
+async def _watch(svc: "Service", every: float) -> None:
+    """Refresh the registry from its folder every ``every`` seconds (loads run off the loop)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            changes = await asyncio.to_thread(svc.registry.refresh)
+        except Exception:  # noqa: BLE001 - an unreadable folder must not stop the service
+            log.exception("could not read the models folder %s", svc.registry.folder)
+            continue
+        for name, what in changes.items():
+            if what == "removed":
+                svc.scorers.pop(name, None)
+            log.info("model %s: %s (models folder changed)", name, what)
 
 
 @dataclass
@@ -65,6 +81,7 @@ def create_app(
     cors: Sequence[str] = (),
     load_options: dict | None = None,
     train_workers: int = 1,
+    reload_interval: float = 2.0,
 ) -> FastAPI:
     """Build the genad app serving the models of the folder ``models``.
 
@@ -84,6 +101,10 @@ def create_app(
     cors : origins allowed to call the API from a browser (none by default).
     load_options : keyword arguments passed to :func:`genad.load` for every model file.
     train_workers : training jobs of the ``/train`` page that run at once (more wait, queued).
+    reload_interval : seconds between looks at the models folder for files other processes added,
+        replaced (a version promoted by ``genad retrain``) or removed; the new version serves
+        once it loads, and a file that fails to load leaves the old version serving. 0: only
+        at start-up and through the API.
     """
     if auth:
         if api_keys is None:
@@ -99,7 +120,8 @@ def create_app(
         keys = None
     for label, value, low in (("max_body_mb", max_body_mb, 0), ("max_upload_mb", max_upload_mb, 0),
                               ("max_rows", max_rows, 0),
-                              ("max_concurrent", max_concurrent, 0), ("rate_limit", rate_limit, -1)):
+                              ("max_concurrent", max_concurrent, 0), ("rate_limit", rate_limit, -1),
+                              ("reload_interval", reload_interval, -1)):
         if not value > low:
             raise ValueError(f"{label} must be {'positive' if low == 0 else 'zero or more'}, got {value}")
     workers = int(workers or os.cpu_count() or 1)
@@ -118,7 +140,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        watcher = (asyncio.get_running_loop().create_task(_watch(svc, float(reload_interval)))
+                   if reload_interval > 0 else None)
         yield
+        if watcher is not None:
+            watcher.cancel()
         jobs.shutdown()
         svc.pool.shutdown(wait=True, cancel_futures=True)
 

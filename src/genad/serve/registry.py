@@ -87,6 +87,8 @@ class ModelEntry:
     size: int
     loaded_at: float
     path: Path = field(repr=False)
+    #: the loaded file's (inode, size, mtime): another file at ``path`` is another version
+    stamp: tuple = field(default=(), repr=False, compare=False)
 
     def info(self) -> dict:
         det = self.detector
@@ -119,6 +121,7 @@ class Registry:
         self._models: dict[str, ModelEntry] = {}
         self.failed: dict[str, str] = {}
         self._write_lock = threading.Lock()
+        self._failed_stamps: dict[str, tuple] = {}
         self.loaded = False
 
     # ------------------------------------------------------------------ reading
@@ -150,6 +153,7 @@ class Registry:
             except (ValueError, OSError) as exc:
                 failed[name] = f"{path.name}: {exc}"
         self._models, self.failed = models, failed
+        self._failed_stamps = {}
         self.loaded = True
         return self
 
@@ -163,7 +167,8 @@ class Registry:
                 f"{type(det).__name__} scores groups of points; the service scores point, sequence "
                 "and image detectors only"
             )
-        return ModelEntry(name, det, _sha256_file(source), source.stat().st_size, time.time(), final)
+        st = source.stat()
+        return ModelEntry(name, det, _sha256_file(source), st.st_size, time.time(), final, _stamp(st))
 
     def get(self, name: str) -> ModelEntry | None:
         return self._models.get(name)
@@ -173,6 +178,65 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._models)
+
+    def refresh(self) -> dict[str, str]:
+        """Pick up what other processes changed in the folder since the last look.
+
+        A model file that is new or was replaced (another inode, size or modification time, as
+        ``genad retrain`` does when it promotes a version) is loaded and served in place of the old
+        version; a model whose file is gone stops being served. A file that fails to load is
+        recorded in :attr:`failed` and the version already in service keeps serving; it is tried
+        again once the file changes. Returns ``{name: what happened}`` for the names that changed.
+        """
+        found: dict[str, list[Path]] = {}
+        for suffix in SUFFIXES:
+            for path in self.folder.glob("*" + suffix):
+                name = path.name[: -len(suffix)]
+                if not name.startswith("."):
+                    found.setdefault(name, []).append(path)
+        changes: dict[str, str] = {}
+        for name, paths in sorted(found.items()):
+            if len(paths) > 1:
+                continue  # mid-replacement by an upload, or a conflict that scan() reports
+            path = paths[0]
+            try:
+                stamp = _stamp(path.stat())
+            except FileNotFoundError:
+                continue
+            have = self._models.get(name)
+            if (have is not None and have.path == path and have.stamp == stamp) \
+                    or self._failed_stamps.get(name) == (path, stamp):
+                continue
+            try:
+                check_name(name)
+                entry = self._entry(name, path, path)
+            except FileNotFoundError:
+                continue
+            except (ValueError, OSError) as exc:
+                with self._write_lock:
+                    if self._models.get(name) is have:
+                        self.failed[name] = f"{path.name}: {exc}"
+                        self._failed_stamps[name] = (path, stamp)
+                        changes[name] = f"failed to load: {exc}"
+                continue
+            with self._write_lock:
+                # an upload or another refresh may have changed the name meanwhile: theirs stands
+                if self._models.get(name) is not have or entry.stamp != _stamp_or_none(path):
+                    continue
+                self._models = {**self._models, name: entry}
+                self.failed.pop(name, None)
+                self._failed_stamps.pop(name, None)
+                changes[name] = "loaded" if have is None else "replaced"
+        with self._write_lock:
+            gone = [n for n, e in self._models.items() if n not in found and not e.path.exists()]
+            if gone:
+                self._models = {k: v for k, v in self._models.items() if k not in gone}
+            for name in gone:
+                changes[name] = "removed"
+            for name in [n for n in self.failed if n not in found and n not in self._models]:
+                self.failed.pop(name)
+                self._failed_stamps.pop(name, None)
+        return changes
 
     # ------------------------------------------------------------------ writing
     def new_upload(self) -> tuple[int, Path]:
@@ -233,6 +297,17 @@ class Registry:
             self._models = {k: v for k, v in self._models.items() if k != name}
             self.failed.pop(name, None)
         return had
+
+
+def _stamp(st: os.stat_result) -> tuple:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _stamp_or_none(path: Path) -> tuple | None:
+    try:
+        return _stamp(path.stat())
+    except FileNotFoundError:
+        return None
 
 
 def _fsync_dir(folder: Path) -> None:
