@@ -508,8 +508,10 @@ def test_small_requests_scored_together_answer_as_alone(client, serve_data):
                                         return_exceptions=True)
 
         try:
-            with ThreadPoolExecutor(1) as pool:
-                answers = asyncio.run(run(pool))
+            # an event loop of its own, in a thread of its own: the main thread may already run
+            # one (the browser tests' driver keeps its loop for the whole session)
+            with ThreadPoolExecutor(1) as pool, ThreadPoolExecutor(1) as loop_thread:
+                answers = loop_thread.submit(asyncio.run, run(pool)).result()
         finally:
             del det.decision_function
         assert calls[0] == sum(len(rows) for rows, _ in jobs), calls  # one call for all, then each alone
