@@ -159,8 +159,7 @@ def check_columns(det, df, path: Path) -> None:
 
 
 def write_table(df, path: Path) -> None:
-    import os
-    import tempfile
+    from .persistence import replaced_atomically
 
     path = Path(path)
     if not path.parent.exists():
@@ -168,17 +167,11 @@ def write_table(df, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise CLIError(f"cannot write {path}: use a .csv or .parquet file name")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with replaced_atomically(path) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
         else:
             df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def build_detector(name: str, params: dict):

@@ -39,6 +39,7 @@ import math
 import os
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,21 @@ def _digest(config: dict, weights: bytes, blobs: dict[str, bytes]) -> str:
     return h.hexdigest()
 
 
+@contextmanager
+def replaced_atomically(path):
+    """A fresh hidden temporary file beside ``path`` to write; renamed over ``path`` in one step
+    when the block ends, removed if it fails (the previous ``path`` is never half-written)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def file_sha256(path) -> str:
     """SHA-256 of a file's bytes (hex), read in chunks: the digest a model file is known by."""
     h = hashlib.sha256()
@@ -510,19 +526,12 @@ def save(detector, path) -> None:
     }
     weights = st_save(enc.tensors) if enc.tensors else st_save({})
     config["sha256"] = _digest(config, weights, enc.blobs)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with replaced_atomically(path) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("config.json", json.dumps(config, indent=1, allow_nan=False))
             zf.writestr("weights.safetensors", weights, compress_type=zipfile.ZIP_STORED)
             for name, blob in enc.blobs.items():
                 zf.writestr(name, blob)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load(path, *, max_bytes: int = MAX_BYTES, max_config_bytes: int = MAX_CONFIG_BYTES,

@@ -26,9 +26,7 @@ version number, parent, time, the comparison's metrics, the decision and its rea
 from __future__ import annotations
 
 import copy
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -251,14 +249,10 @@ def _plain(v):
 
 
 def _copy_atomic(src: Path, dst: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    os.close(fd)
-    try:
+    from ..persistence import replaced_atomically
+
+    with replaced_atomically(dst) as tmp:
         shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def retrain_file(model_path, X, y, **kwargs) -> RetrainResult:

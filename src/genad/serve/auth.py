@@ -14,10 +14,11 @@ import hmac
 import json
 import os
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..persistence import replaced_atomically
 
 ROLES = ("score", "admin")
 _RANK = {"score": 0, "admin": 1}
@@ -78,18 +79,12 @@ def new_key(path: str | os.PathLike, name: str, role: str) -> str:
     rows.append({"name": name, "role": role, "sha256": hash_key(key),
                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
+    with replaced_atomically(path) as tmp:
+        with open(tmp, "w") as f:
             json.dump({"keys": rows}, f, indent=1)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return key
 
 

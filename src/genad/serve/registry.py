@@ -137,16 +137,12 @@ class Registry:
             except OSError:
                 pass
         models, failed = {}, {}
-        paths = sorted(p for suffix in SUFFIXES for p in self.folder.glob("*" + suffix))
-        for path in paths:
-            name = path.name[: -len(path.suffix)]
-            if name.startswith("."):  # hidden files are never served
-                continue
-            if name in models or name in failed:
-                models.pop(name, None)
+        for name, paths in sorted(self._files().items()):
+            if len(paths) > 1:
                 failed[name] = (f"both {name}{SUFFIX} and {name}{ONNX_SUFFIX} are in the models folder; "
                                 "remove one of them")
                 continue
+            path = paths[0]
             try:
                 check_name(name)
                 models[name] = self._entry(name, path, path)
@@ -156,6 +152,17 @@ class Registry:
         self._failed_stamps = {}
         self.loaded = True
         return self
+
+    def _files(self) -> dict[str, list[Path]]:
+        """The model files in the folder by name (one path per format present); hidden files are
+        never served."""
+        found: dict[str, list[Path]] = {}
+        for suffix in SUFFIXES:
+            for path in sorted(self.folder.glob("*" + suffix)):
+                name = path.name[: -len(suffix)]
+                if not name.startswith("."):
+                    found.setdefault(name, []).append(path)
+        return found
 
     def _entry(self, name: str, source: Path, final: Path) -> ModelEntry:
         det = load_model(source, **self.load_options)
@@ -188,20 +195,14 @@ class Registry:
         recorded in :attr:`failed` and the version already in service keeps serving; it is tried
         again once the file changes. Returns ``{name: what happened}`` for the names that changed.
         """
-        found: dict[str, list[Path]] = {}
-        for suffix in SUFFIXES:
-            for path in self.folder.glob("*" + suffix):
-                name = path.name[: -len(suffix)]
-                if not name.startswith("."):
-                    found.setdefault(name, []).append(path)
+        found = self._files()
         changes: dict[str, str] = {}
         for name, paths in sorted(found.items()):
             if len(paths) > 1:
                 continue  # mid-replacement by an upload, or a conflict that scan() reports
             path = paths[0]
-            try:
-                stamp = _stamp(path.stat())
-            except FileNotFoundError:
+            stamp = _stamp_or_none(path)
+            if stamp is None:
                 continue
             have = self._models.get(name)
             if (have is not None and have.path == path and have.stamp == stamp) \
