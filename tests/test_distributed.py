@@ -22,8 +22,7 @@ COLS = [f"f{i}" for i in range(5)]
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="2GiB",
-                                  dashboard_address=None) as cl:
+    with D.local_cluster(2, memory_limit="2GiB") as cl:
         yield cl
 
 
@@ -83,6 +82,34 @@ def test_dask_scores_equal_in_process_scores(client, data, tmp_path, make):
     digest = __import__("hashlib").sha256(model.read_bytes()).hexdigest()
     cached = client.run(lambda: list(__import__("genad.distributed").distributed._cache))
     assert any(digest in v for v in cached.values()), cached
+
+
+def _worker_settings():
+    import os
+
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
+
+
+def test_local_cluster_workers_keep_the_adaptive_allocator_and_no_profiler(client):
+    # Dask's default MALLOC_TRIM_THRESHOLD_ made scoring 24% slower (genad.distributed.WORKER_CONFIG)
+    settings = client.run(_worker_settings)
+    assert len(settings) == 2
+    assert all(v == [None, False] or v == (None, False) for v in settings.values()), settings
+
+
+def test_few_row_groups_are_spread_over_the_workers(client, tmp_path):
+    # one file of 10 row groups: parts of whole groups, at least 4 per worker when the groups allow
+    folder = tmp_path / "one"
+    full = _write(folder, 1, 1_000, 100)
+    det = IsolationForest(n_estimators=10, random_state=0).fit(full[COLS])
+    det.save(tmp_path / "m.genad")
+    res = D.score_parquet(tmp_path / "m.genad", folder, tmp_path / "out", client=client, keep=["id"], drop=["ts"])
+    assert res.rows == 1_000
+    assert len(res.files) == 10  # 4 x 2 workers asked; 125-row parts would pack 200 rows (5 parts)
+    got = pq.read_table(tmp_path / "out").to_pandas()
+    np.testing.assert_array_equal(np.sort(got["id"].to_numpy()), np.arange(1_000))
 
 
 def _worker_process_pid(cluster, address):

@@ -95,14 +95,13 @@ def one(mode: str, model: Path, source: Path, out: Path) -> dict:
         r = score_dataset(model, source, out, keep=KEEP, progress=False)
         res.update(rows=r.rows, seconds=time.perf_counter() - t0)
     elif mode.startswith("dask-"):
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
-        from genad.distributed import score_parquet
+        from genad.distributed import local_cluster, score_parquet
 
         n = int(mode.split("-")[1])
         t0 = time.perf_counter()
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                          memory_limit="4GiB") as cluster, Client(cluster) as client:
+        with local_cluster(n, memory_limit="4GiB") as cluster, Client(cluster) as client:
             client.run(_warm_worker, str(model))  # the workers' imports, as for the other paths
             res["startup_seconds"] = time.perf_counter() - t0
             t0 = time.perf_counter()
