@@ -69,3 +69,30 @@ def test_n_parameters_reported():
     X = rng.normal(size=(200, 3))
     assert genad.PCA(n_components=2).fit(X).n_parameters() >= 2 * 3
     assert genad.IsolationForest(n_estimators=10, random_state=0).fit(X).n_parameters() > 10
+
+
+@pytest.mark.parametrize("params", [{}, {"max_features": 0.6}, {"max_features": 3}, {"max_samples": 0.5},
+                                    {"max_samples": 2}, {"preprocessing": "standard", "n_estimators": 7}],
+                         ids=["default", "feature-share", "three-features", "half-rows", "two-rows", "scaled"])
+def test_isolation_forest_small_batches_score_as_scikit_learn(params, tmp_path):
+    # few rows go through the packed trees (genad.detectors.classic._PackedForest), many through
+    # scikit-learn's per-tree loop: the same scores either way, also for a loaded model
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 6))
+    X[:, 0] = np.round(X[:, 0])  # inputs on split values: float32 comparisons as scikit-learn makes them
+    det = genad.IsolationForest(random_state=0, **params).fit(X)
+    Xt = np.vstack([3 * rng.normal(size=(40, 6)), X[:20], np.round(X[20:40])])
+    reference = -det.model_.score_samples(det._transform(Xt))
+    many = det.decision_function(np.tile(Xt, (20, 1)))[: len(Xt)]  # 1,600 rows: scikit-learn's path
+    np.testing.assert_allclose(many, reference, rtol=1e-12)
+    np.testing.assert_allclose(det.decision_function(Xt), many, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose([det.decision_function(x[None])[0] for x in Xt[:5]], many[:5], rtol=1e-12)
+    det.save(tmp_path / "m.genad")
+    loaded = genad.load(tmp_path / "m.genad")
+    np.testing.assert_allclose(loaded.decision_function(Xt), many, rtol=1e-12)
+
+
+def test_isolation_forest_of_one_row_scores_as_scikit_learn():
+    det = genad.IsolationForest(random_state=0, max_samples=1).fit(np.random.default_rng(0).normal(size=(30, 3)))
+    np.testing.assert_allclose(det.decision_function(np.zeros((3, 3))), 0.5)
+    np.testing.assert_allclose(det.decision_function(np.zeros((3, 3))), -det.model_.score_samples(np.zeros((3, 3))))
