@@ -241,3 +241,28 @@ def test_gridsearchcv_on_the_dask_joblib_backend(client, blobs):
     gs = GridSearchCV(IsolationForest(random_state=0), grid, scoring=D.roc_auc_scorer, cv=cv, n_jobs=1).fit(X_all, y_all)
     np.testing.assert_allclose(dask_gs.cv_results_["mean_test_score"], gs.cv_results_["mean_test_score"])
     assert dask_gs.best_params_ == gs.best_params_
+
+
+def test_readme_worker_settings_are_worker_config():
+    # the README's YAML for a cluster of your own says what local_cluster applies
+    import re
+    from pathlib import Path
+
+    import dask
+    import yaml
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(r"```yaml\n(distributed:.*?)```", text, flags=re.S).group(1)
+    flat = {}
+
+    def walk(prefix, node):
+        for k, v in node.items():
+            key = f"{prefix}.{k}" if prefix else k
+            walk(key, v) if isinstance(v, dict) else flat.__setitem__(key, v)
+
+    walk("", yaml.safe_load(block))
+    assert flat == D.WORKER_CONFIG
+    with dask.config.set(flat):  # and Dask reads it as meant: the variable unset, no profiler
+        from distributed.nanny import _get_env_variables
+
+        assert "MALLOC_TRIM_THRESHOLD_" not in _get_env_variables("distributed.nanny.pre-spawn-environ")
