@@ -93,7 +93,7 @@ def make(name: str, args, epochs: int = 1):
     seed = args.seed
     if name == "ADGAN":
         return genad.ADGAN(epochs=epochs, n_critic=5, lr=1e-4, batch_size=64, base_channels=64, n_seeds=args.n_seeds,
-                           search_steps=5, device=args.device, random_state=seed)
+                           search_steps=5, score_type="reconstruction", device=args.device, random_state=seed)
     if name == "AutoEncoder":
         return genad.AutoEncoder(arch="conv", epochs=epochs, device=args.device, random_state=seed)
     if name == "VAE":

@@ -72,10 +72,17 @@ class ADGAN(_GANDetector):
         Adam rate of the per-point generator copy (5e-5, the paper's gamma_theta).
     freeze_generator : bool
         Search the latents only (keep the trained generator fixed).
-    score_type : {"reconstruction", "discriminator", "prior"}
+    score_type : {"auto", "reconstruction", "discriminator", "prior"}
         ``"reconstruction"`` (the paper's score), or ablations: minus the critic's output on the
         final reconstructions, or minus the prior log-likelihood of the final latents; each
-        averaged over the seeds.
+        averaged over the seeds. ``"auto"`` (default): ``"discriminator"`` for images,
+        ``"reconstruction"`` for rows and sequences. Chosen on tuning splits (split and detector
+        seeds 100 and 101, never the reported ones): on 8x8 digits one-vs-all the squared pixel
+        residual is dominated by how strokes line up, not by which digit it is (mean ROC-AUC over
+        the ten classes 0.708 on split 100, with digit 1 inverted at 0.217), and the critic's
+        judgement of the reconstructions ranked far better (0.937; digit 1 0.922); on rows the
+        residual won on five of six sets and the critic inverted on four (planted Gaussian
+        outliers 1.000 vs 0.333, breast-cancer 0.974 vs 0.200).
         ``score=`` (its former name) still works, with a FutureWarning, until the next release.
     output_activation : {"auto", "tanh", "sigmoid", None}
         Generator output; "auto" uses tanh when the (scaled) training data lie in [-1, 1].
@@ -128,7 +135,7 @@ class ADGAN(_GANDetector):
     """
 
     _fast_params = {"min_steps": 0, "epochs": 2, "batch_size": 64, "n_critic": 1, "n_seeds": 4, "search_steps": 2}
-    _SCORES = ("reconstruction", "discriminator", "prior")
+    _SCORES = ("auto", "reconstruction", "discriminator", "prior")
     _renamed_parameters = {"score": "score_type", "out_activation": "output_activation"}
     _OBJECTIVES = ("wgan-gp", "gan")
     _parameter_constraints = {
@@ -156,7 +163,7 @@ class ADGAN(_GANDetector):
         search_lr=0.25,
         search_generator_lr=5e-5,
         freeze_generator=False,
-        score_type="reconstruction",
+        score_type="auto",
         output_activation="auto",
         base_channels=32,
         epochs=50,
@@ -266,13 +273,19 @@ class ADGAN(_GANDetector):
 
     def _score_batch(self, x: torch.Tensor) -> torch.Tensor:
         loss, z, x_hat = self._search(x)
-        if self.score_type == "reconstruction":
+        score_type = self._score_type()
+        if score_type == "reconstruction":
             return loss.mean(1)
-        if self.score_type == "prior":
+        if score_type == "prior":
             return -log_normal(z).mean(1)
         with torch.no_grad():
             d = self.critic_(x_hat.reshape(-1, *x_hat.shape[2:])).reshape(loss.shape)
         return -d.mean(1)
+
+    def _score_type(self) -> str:
+        if self.score_type != "auto":
+            return self.score_type
+        return "discriminator" if len(self.input_shape_) == 3 else "reconstruction"
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         return self._search_score(X)
