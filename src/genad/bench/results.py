@@ -12,7 +12,7 @@ One file per run of a benchmark command; one record per dataset x detector x see
                                                    default ["roc_auc"])
       "command": "PYTHONPATH=src python ...",      required: the exact command that produced the file
       "commit": "5456d86",                         required: git commit of the code (+ "-dirty" when
-                                                   src/ or benchmarks/ had uncommitted changes)
+                                                   src/ or benchmarks/*.py had uncommitted changes)
       "machine": "2 CPU cores (...) ...",          required: machine line
       "date": "2026-11-25T14:00:00+00:00",         required: ISO date the run finished
       "environment": {...},                        optional: genad.bench.environment()
@@ -136,16 +136,18 @@ def machine_line(env: dict) -> str:
 
 
 def git_commit(root: Path | str | None = None) -> str:
-    """Short commit of the checkout holding genad (``-dirty`` when src/ or benchmarks/ have
-    uncommitted changes); ``"unknown"`` outside a git checkout."""
+    """Short commit of the checkout holding genad (``-dirty`` when code under src/ or
+    benchmarks/ -- a Python file, or any file under src/ -- has uncommitted changes; result
+    files and notes that a run writes or that are edited beside it do not count);
+    ``"unknown"`` outside a git checkout."""
     root = Path(root) if root is not None else Path(__file__).resolve().parents[3]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
                               timeout=20).stdout.strip()
         if not head:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "benchmarks"], cwd=root,
-                               capture_output=True, text=True, timeout=20).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", ":(glob)benchmarks/**/*.py"],
+                               cwd=root, capture_output=True, text=True, timeout=20).stdout.strip()
         return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
