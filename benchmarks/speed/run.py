@@ -17,7 +17,8 @@ ratios are taken within each round, so both sides of a ratio share the machine's
 average is stored before and after every run. Scoring speed: the 10,000 test rows repeated 100
 times (1,000,000 rows). The network is :data:`genad.bench.protocols.FF12_NETWORK`.
 
-Recorded through :class:`genad.bench.Recorder` in results/results.json (genad-bench/2): one
+Recorded through :class:`genad.bench.Recorder` in results/results.json (``--out FILE`` for
+another file, ``--machine-note TEXT`` for the machine line; genad-bench/2): one
 record per round x configuration (detector ``AutoEncoder`` for genad, ``PyOD AutoEncoder``;
 variant = the configuration) and one ``ratios`` record per round.
 
@@ -149,13 +150,15 @@ def record_round(rec: Recorder, r: int, rd: dict) -> None:
 
 def main() -> None:
     rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 2
+    out = Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else OUT / "results.json"
+    note = sys.argv[sys.argv.index("--machine-note") + 1] if "--machine-note" in sys.argv else "shared with other work"
     c = {"ds": load("kdd99-ff12")}
     c["X_big"] = np.tile(c["ds"].X_test, (REPEAT, 1))
     c["scaler"] = MinMaxScaler().fit(c["ds"].X_train)
     c["X_big_scaled"] = c["scaler"].transform(c["X_big"]).astype(np.float32)
-    rec = Recorder("speed", OUT / "results.json", metrics=["fit_seconds", "score_rows_per_s", "roc_auc"],
+    rec = Recorder("speed", out, metrics=["fit_seconds", "score_rows_per_s", "roc_auc"],
                    title="speed: genad's AutoEncoder against PyOD's on the FF12 network",
-                   machine_note="shared with other work", pyod=pyod.__version__,
+                   machine_note=note, pyod=pyod.__version__,
                    one_off_torch_dynamo_import_s=DYNAMO_IMPORT_S, score_rows=len(c["X_big"]),
                    uptime_start=os.popen("uptime").read().strip())
     all_ratios = []
