@@ -81,8 +81,8 @@ class ADGAN(_GANDetector):
         residual is dominated by how strokes line up, not by which digit it is (mean ROC-AUC over
         the ten classes 0.708 on split 100, with digit 1 inverted at 0.217), and the critic's
         judgement of the reconstructions ranked far better (0.937; digit 1 0.922); on rows the
-        residual won on five of six sets and the critic inverted on four (planted Gaussian
-        outliers 1.000 vs 0.333, breast-cancer 0.974 vs 0.200).
+        residual won on five of seven sets and the critic ranked below chance on five (planted
+        Gaussian outliers 1.000 vs 0.333, breast-cancer 0.974 vs 0.200).
         ``score=`` (its former name) still works, with a FutureWarning, until the next release.
     output_activation : {"auto", "tanh", "sigmoid", None}
         Generator output; "auto" uses tanh when the (scaled) training data lie in [-1, 1].
