@@ -294,7 +294,7 @@ class IsolationForest(Detector):
 
 
 #: most rows scored by :class:`_PackedForest`; more go to scikit-learn, whose per-tree loop then
-#: costs less than the packed arrays' memory traffic (benchmarks/classic/iforest_small.py)
+#: costs less than the packed arrays' memory traffic (benchmarks/speed/iforest_small.py)
 _PACKED_MAX_ROWS = 512
 
 
