@@ -81,6 +81,7 @@ def test_isolation_forest_small_batches_score_as_scikit_learn(params, tmp_path):
     X = rng.normal(size=(600, 6))
     X[:, 0] = np.round(X[:, 0])  # inputs on split values: float32 comparisons as scikit-learn makes them
     det = genad.IsolationForest(random_state=0, **params).fit(X)
+    assert det._packed is not False, "scikit-learn no longer keeps the path lengths the packed trees read"
     Xt = np.vstack([3 * rng.normal(size=(40, 6)), X[:20], np.round(X[20:40])])
     reference = -det.model_.score_samples(det._transform(Xt))
     many = det.decision_function(np.tile(Xt, (20, 1)))[: len(Xt)]  # 1,600 rows: scikit-learn's path
