@@ -24,22 +24,27 @@ def _close(got, want):
     np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=RTOL, atol=RTOL * np.abs(want).max())
 
 
+def _without_calibration(src, dst):
+    """A copy of an exported model without the calibration scores in its metadata (no p-values)."""
+    import onnx
+
+    m = onnx.load(str(src))
+    keep = [(p.key, p.value) for p in m.metadata_props if p.key != "genad.calibration_scores"]
+    del m.metadata_props[:]
+    for k, v in keep:
+        m.metadata_props.add(key=k, value=v)
+    onnx.save(m, str(dst))
+
+
 @pytest.fixture(scope="module")
 def onnx_files(tmp_path_factory, model_files, serve_data):
     """iso/ae/seq of the .genad fixtures exported to ONNX, a KNN, and ae without calibration scores."""
-    import onnx
-
     d = tmp_path_factory.mktemp("onnx_files")
     dets = {name: genad.load(model_files / f"{name}.genad") for name in ("iso", "ae", "seq")}
     dets["knn"] = genad.KNN().fit(serve_data["train"].to_numpy())
     for name, det in dets.items():
         det.export_onnx(d / f"{name}.onnx")
-    m = onnx.load(str(d / "ae.onnx"))
-    keep = [(p.key, p.value) for p in m.metadata_props if p.key != "genad.calibration_scores"]
-    del m.metadata_props[:]
-    for k, v in keep:
-        m.metadata_props.add(key=k, value=v)
-    onnx.save(m, str(d / "bare.onnx"))
+    _without_calibration(d / "ae.onnx", d / "bare.onnx")
     return d, dets
 
 
@@ -213,7 +218,6 @@ def test_live_stream_with_an_onnx_model(live_models, tmp_path):
     it has no explanation; a file without calibration scores cannot join a stream (no p-values)."""
     import time
 
-    import onnx
     from fastapi.testclient import TestClient
 
     from genad.serve import create_app
@@ -223,12 +227,7 @@ def test_live_stream_with_an_onnx_model(live_models, tmp_path):
     folder.mkdir()
     shutil.copy(src / "pca.genad", folder / "pca.genad")
     genad.load(src / "pca.genad").export_onnx(folder / "pcax.onnx")
-    m = onnx.load(str(folder / "pcax.onnx"))
-    keep = [(p.key, p.value) for p in m.metadata_props if p.key != "genad.calibration_scores"]
-    del m.metadata_props[:]
-    for k, v in keep:
-        m.metadata_props.add(key=k, value=v)
-    onnx.save(m, str(folder / "bare.onnx"))
+    _without_calibration(folder / "pcax.onnx", folder / "bare.onnx")
     with TestClient(create_app(folder, auth=False)) as c:
         r = c.post("/v1/streams", json={"models": ["pca", "pcax"], "source": "breast-cancer", "rate": 2000,
                                         "order": "file"})
