@@ -58,6 +58,31 @@ def test_grad_fn_gradients_match_autograd_exactly():
     assert mlp_mse_grad_fn([mlp([4, 3, 2], "elu"), mlp([2, 3, 4], "elu")]) is None  # unsupported -> autograd
 
 
+def test_grad_fn_follows_the_weights_when_they_are_packed_and_updated():
+    # the step keeps views of the transposed weights; packing moves the weights' storage
+    from genad.nn.fast_mlp import pack_parameters
+
+    enc, dec = _ae()
+    x = _data(n=40)
+    fn = mlp_mse_grad_fn([enc, dec])
+    fn(x)
+    params = [p for m in (enc, dec) for p in m.parameters()]
+    flat = pack_parameters(params)
+    with torch.no_grad():
+        flat.mul_(0.5)  # an update in place, as the optimizer makes
+    loss = fn(x)
+    g_fast = flat.grad.clone()
+    ref_enc, ref_dec = _ae()
+    with torch.no_grad():
+        for a, b in zip([p for m in (ref_enc, ref_dec) for p in m.parameters()], params):
+            a.copy_(b)
+    ref = F.mse_loss(ref_dec(ref_enc(x)), x)
+    ref.backward()
+    assert float(loss) == pytest.approx(ref.item(), rel=1e-6)
+    torch.testing.assert_close(g_fast, torch.cat([p.grad.reshape(-1) for m in (ref_enc, ref_dec)
+                                                  for p in m.parameters()]), rtol=1e-5, atol=1e-7)
+
+
 def test_trimmed_grad_fn_matches_autograd_of_the_trimmed_loss():
     from genad.detectors.autoencoder import squared_error
     from genad.nn.losses import kept_rows, trimmed_mean

@@ -28,11 +28,12 @@ __all__ = ["mlp_mse_grad_fn", "dropout_masks", "pack_parameters", "unpack_parame
 
 log = logging.getLogger(__name__)
 
-#: activation type -> (forward, backward(grad, output, module))
+#: activation type -> (in-place forward, backward(grad, output, module)); the forward overwrites
+#: the fresh output of its Linear layer
 _ACTS = {
-    nn.ReLU: (torch.relu, lambda g, out, m: torch.ops.aten.threshold_backward(g, out, 0)),
-    nn.Tanh: (torch.tanh, lambda g, out, m: torch.ops.aten.tanh_backward(g, out)),
-    nn.Sigmoid: (torch.sigmoid, lambda g, out, m: torch.ops.aten.sigmoid_backward(g, out)),
+    nn.ReLU: (torch.relu_, lambda g, out, m: torch.ops.aten.threshold_backward(g, out, 0)),
+    nn.Tanh: (torch.tanh_, lambda g, out, m: torch.ops.aten.tanh_backward(g, out)),
+    nn.Sigmoid: (torch.sigmoid_, lambda g, out, m: torch.ops.aten.sigmoid_backward(g, out)),
     # the output has the sign of the input for a positive slope
     nn.LeakyReLU: (None, lambda g, out, m: torch.ops.aten.leaky_relu_backward(g, out, m.negative_slope, False)),
 }
@@ -124,13 +125,13 @@ def mlp_mse_grad_fn(modules, noise: float = 0.0, trim: float = 0.0):
             fwd, bwd = _ACTS[type(act)]
             if fwd is None:  # leaky relu
                 slope = act.negative_slope
-                fwd = lambda h, slope=slope: torch.nn.functional.leaky_relu(h, slope)  # noqa: E731
+                fwd = lambda h, slope=slope: torch.nn.functional.leaky_relu_(h, slope)  # noqa: E731
         layers.append((lin.weight, lin.bias, fwd, bwd, act, drop))
     for w, b, *_ in layers:
         for p in (w, b):
             if p is not None and p.grad is None:
                 p.grad = torch.zeros_like(p)
-    linear, mm, tsum = torch.nn.functional.linear, torch.mm, torch.sum
+    addmm, mm, tsum, dot = torch.addmm, torch.mm, torch.sum, torch.dot
     drop_p = rates.pop() if rates else 0.0
     dropped = [i for i, lay in enumerate(layers) if lay[5] > 0]
     last = len(layers) - 1
@@ -138,6 +139,18 @@ def mlp_mse_grad_fn(modules, noise: float = 0.0, trim: float = 0.0):
     # the output, which a mask >= 0 keeps wherever the gradient is not already zeroed by the mask
     mask_in_place = [lay[4] is not None and type(lay[4]) in (nn.ReLU, nn.LeakyReLU) for lay in layers]
     draw_masks = dropout_masks(drop_p, [layers[i][0].shape[0] for i in dropped]) if dropped else None
+    weights = [lay[0] for lay in layers]
+    # Per-step constants as 0-d tensors (a Python number is wrapped into a new tensor on every
+    # call) and the transposed weights as views, made again only when the weights' storage moves
+    # (pack_parameters): each op of these tiny layers costs microseconds, most of them overhead.
+    consts: dict = {}
+    transposed: list = [None, []]
+
+    def weights_t():
+        ptrs = [w.data_ptr() for w in weights]
+        if transposed[0] != ptrs:
+            transposed[0], transposed[1] = ptrs, [w.t() for w in weights]
+        return transposed[1]
 
     @torch.no_grad()
     def grad_fn(x):
@@ -146,8 +159,8 @@ def mlp_mse_grad_fn(modules, noise: float = 0.0, trim: float = 0.0):
         if dropped:
             for i, mask in zip(dropped, draw_masks(len(x), x)):
                 masks[i] = mask
-        for i, (w, b, fwd, _, _, _) in enumerate(layers):
-            h = linear(h, w, b)
+        for i, ((_, b, fwd, _, _, _), wt) in enumerate(zip(layers, weights_t())):
+            h = addmm(b, h, wt) if b is not None else mm(h, wt)  # h W^T + b
             if fwd is not None:
                 h = fwd(h)
             if masks[i] is not None and mask_in_place[i]:
@@ -166,8 +179,13 @@ def mlp_mse_grad_fn(modules, noise: float = 0.0, trim: float = 0.0):
             loss = diff[kept].pow(2).mean()
             g = diff.mul_(weight)
         else:
-            loss = diff.pow(2).mean()
-            g = diff.mul_(2.0 / diff.numel())  # dL/dh_L
+            c = consts.get((diff.numel(), diff.dtype))
+            if c is None:  # 1 / (n d) and 2 / (n d)
+                c = consts[diff.numel(), diff.dtype] = [torch.tensor(v / diff.numel(), dtype=diff.dtype,
+                                                                     device=diff.device) for v in (1.0, 2.0)]
+            flat = diff.view(-1)
+            loss = dot(flat, flat).mul_(c[0])  # L = ||h_L - x||^2 / (n d)
+            g = diff.mul_(c[1])  # dL/dh_L
         for i in range(last, -1, -1):
             w, b, _, bwd, act, _ = layers[i]
             if masks[i] is not None:

@@ -31,7 +31,8 @@ def _fused_ok(tensors: Sequence[torch.Tensor]) -> bool:
 
 @torch.no_grad()
 def adam_step(params, grads, exp_avgs, exp_avg_sqs, steps, *, lr: float, betas=(0.9, 0.999),
-              eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+              eps: float = 1e-8, weight_decay: float = 0.0, fused: bool | None = None,
+              ones: Sequence[torch.Tensor] | None = None) -> None:
     """One Adam step (Kingma & Ba 2015) in place on lists of tensors, as ``torch.optim.Adam``
     computes it::
 
@@ -41,12 +42,16 @@ def adam_step(params, grads, exp_avgs, exp_avg_sqs, steps, *, lr: float, betas=(
 
     ``steps`` holds one float tensor per parameter (the step count ``t``, advanced here). Runs
     torch's fused kernel (``fused=True``) on contiguous CPU/CUDA float tensors (gradients made
-    contiguous), else torch's functional single-tensor Adam.
+    contiguous), else torch's functional single-tensor Adam. A caller that steps the same tensors
+    many times may pass ``fused`` (the result of that check) and ``ones`` (one-valued tensors like
+    ``steps``): the counts then advance without a Python number wrapped into a tensor per call.
     """
     b1, b2 = betas
-    if _fused_ok(params):
+    if fused is None:
+        fused = _fused_ok(params)
+    if fused:
         grads = [g if g.is_contiguous() else g.contiguous() for g in grads]
-        torch._foreach_add_(steps, 1)
+        torch._foreach_add_(steps, 1 if ones is None else ones)
         try:
             torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=float(lr), beta1=b1,
                                beta2=b2, weight_decay=float(weight_decay), eps=float(eps), amsgrad=False,
@@ -75,6 +80,9 @@ class TensorAdam:
         self.exp_avgs = [torch.zeros_like(t, memory_format=torch.preserve_format) for t in self.tensors]
         self.exp_avg_sqs = [torch.zeros_like(t, memory_format=torch.preserve_format) for t in self.tensors]
         self.steps = [torch.zeros((), dtype=torch.float32, device=t.device) for t in self.tensors]
+        # fixed for the optimizer's life, so a step does not check them again
+        self._fused = _fused_ok(self.tensors)
+        self._ones = [torch.ones_like(s) for s in self.steps]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for t in self.tensors:
@@ -84,9 +92,14 @@ class TensorAdam:
     def step(self, grads: Sequence[torch.Tensor] | None = None) -> None:
         if grads is None:
             grads = [t.grad for t in self.tensors]
-        live = [i for i, g in enumerate(grads) if g is not None]
-        if not live:
+        if all(g is not None for g in grads):
+            adam_step(self.tensors, grads, self.exp_avgs, self.exp_avg_sqs, self.steps, fused=self._fused,
+                      ones=self._ones, lr=self.lr, betas=self.betas, eps=self.eps,
+                      weight_decay=self.weight_decay)
             return
-        adam_step([self.tensors[i] for i in live], [grads[i] for i in live], [self.exp_avgs[i] for i in live],
-                  [self.exp_avg_sqs[i] for i in live], [self.steps[i] for i in live], lr=self.lr,
-                  betas=self.betas, eps=self.eps, weight_decay=self.weight_decay)
+        live = [i for i, g in enumerate(grads) if g is not None]
+        if live:
+            adam_step([self.tensors[i] for i in live], [grads[i] for i in live], [self.exp_avgs[i] for i in live],
+                      [self.exp_avg_sqs[i] for i in live], [self.steps[i] for i in live],
+                      fused=self._fused, ones=[self._ones[i] for i in live], lr=self.lr, betas=self.betas,
+                      eps=self.eps, weight_decay=self.weight_decay)

@@ -405,7 +405,7 @@ def train(
                             with torch.no_grad():
                                 for p in params:
                                     p.clamp_(-st.clip_value, st.clip_value)
-                    batch_losses[key] = loss.detach()
+                    batch_losses[key] = loss.detach() if loss.requires_grad else loss
                     for k, v in extra.items():
                         batch_losses[k] = v.detach() if isinstance(v, torch.Tensor) else torch.tensor(float(v))
                 for k, v in batch_losses.items():
