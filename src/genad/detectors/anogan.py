@@ -64,6 +64,16 @@ class AnoGAN(_GANDetector):
     ----------
     generator_, discriminator_ : torch modules
     history_ : dict -- per-epoch ``discriminator_loss``, ``generator_loss`` and ``loss``.
+
+    Notes
+    -----
+    Reliability with the defaults: on 8x8 digits one-vs-all (about 90 training images of one
+    digit; reported split, detector seeds 0-2, benchmarks/digits) the mean ROC-AUC over the ten
+    classes is 0.878 (0.800 on digit 8), and the seeds disagree by more than 0.03 on seven
+    classes of ten, by 0.180 on digit 1 (0.893 / 0.771 / 0.951). Its score is a latent search
+    in a generator trained on 90 images; GANomaly (0.976, seeds at most 0.016 apart) and the
+    AutoEncoder (0.989) are the better choice for small image sets. On ADBench's 33 tabular sets
+    (split seed 0) AnoGAN's mean is 0.756, against 0.777 for IsolationForest.
     """
 
     _fast_params = {"min_steps": 0, "epochs": 2, "batch_size": 64, "search_steps": 5}
