@@ -26,6 +26,15 @@ def test_mixture_cut_leaves_out_at_most_max_share():
     assert share <= 0.5 and cut >= np.median(losses)
 
 
+def test_mixture_cut_cuts_when_the_upper_component_holds_about_half_the_rows():
+    # the log-losses of ECG5000 with 30% abnormal training beats after the third epoch: the
+    # normal tail and the anomalies together make an upper component of just over half
+    rng = np.random.default_rng(0)
+    logs = np.r_[rng.normal(-2.0, 0.52, 1645), rng.normal(-0.09, 0.85, 1733)]
+    cut, share = mixture_cut(np.exp(logs))
+    assert math.isfinite(cut) and 0.3 <= share <= 0.5
+
+
 def test_adaptive_trim_keeps_the_better_half_then_the_rows_below_the_cut():
     rule = AdaptiveTrim(warmup_epochs=2)
     rows = torch.arange(10, dtype=torch.float32)
