@@ -72,7 +72,7 @@ class AnoGAN(_GANDetector):
     classes is 0.878 (0.800 on digit 8), and the seeds disagree by more than 0.03 on seven
     classes of ten, by 0.180 on digit 1 (0.893 / 0.771 / 0.951). Its score is a latent search
     in a generator trained on 90 images; GANomaly (0.976, seeds at most 0.016 apart) and the
-    AutoEncoder (0.989) are the better choice for small image sets. On ADBench's 33 tabular sets
+    AutoEncoder (0.988) are the better choice for small image sets. On ADBench's 33 tabular sets
     (split seed 0) AnoGAN's mean is 0.756, against 0.777 for IsolationForest.
     """
 

@@ -103,7 +103,7 @@ class BiGAN(_GANDetector):
     digit; reported split, detector seeds 0-2, benchmarks/digits) the mean ROC-AUC over the ten
     classes is 0.924, but the seeds disagree: by more than 0.03 on seven classes of ten, and by
     0.142 on digit 8 (0.889 / 0.763 / 0.746). GANomaly (0.976, at most 0.016 apart) and the
-    AutoEncoder (0.989, at most 0.016) are steadier there. On ADBench's 33 tabular sets (split
+    AutoEncoder (0.988, at most 0.016) are steadier there. On ADBench's 33 tabular sets (split
     seed 0) BiGAN's mean is 0.761, against 0.777 for IsolationForest.
     """
 
