@@ -28,7 +28,7 @@ def main(argv=None) -> None:
 
     import genad
     from genad.bench import Recorder
-    from genad.bench.suites import _adbench_specs
+    from genad.bench.suites import get_suite
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=100, help="split seed (the harness reports 0)")
@@ -42,7 +42,7 @@ def main(argv=None) -> None:
                    description=__doc__.split("\n\n")[1].replace("\n", " "),
                    machine_note=f"load average at start {os.getloadavg()[0]:.1f}", split_seed=a.seed,
                    models=a.models)
-    for spec in _adbench_specs():
+    for spec in get_suite("adbench").resolve():
         name = spec.name.split("/", 1)[1]
         if a.datasets and name not in a.datasets:
             continue

@@ -92,14 +92,12 @@ class TensorAdam:
     def step(self, grads: Sequence[torch.Tensor] | None = None) -> None:
         if grads is None:
             grads = [t.grad for t in self.tensors]
-        if all(g is not None for g in grads):
-            adam_step(self.tensors, grads, self.exp_avgs, self.exp_avg_sqs, self.steps, fused=self._fused,
-                      ones=self._ones, lr=self.lr, betas=self.betas, eps=self.eps,
-                      weight_decay=self.weight_decay)
-            return
-        live = [i for i, g in enumerate(grads) if g is not None]
-        if live:
-            adam_step([self.tensors[i] for i in live], [grads[i] for i in live], [self.exp_avgs[i] for i in live],
-                      [self.exp_avg_sqs[i] for i in live], [self.steps[i] for i in live],
-                      fused=self._fused, ones=[self._ones[i] for i in live], lr=self.lr, betas=self.betas,
-                      eps=self.eps, weight_decay=self.weight_decay)
+        state = (self.tensors, grads, self.exp_avgs, self.exp_avg_sqs, self.steps, self._ones)
+        if not all(g is not None for g in grads):  # only the tensors with a gradient
+            live = [i for i, g in enumerate(grads) if g is not None]
+            if not live:
+                return
+            state = tuple([seq[i] for i in live] for seq in state)
+        *tensors, ones = state
+        adam_step(*tensors, fused=self._fused, ones=ones, lr=self.lr, betas=self.betas, eps=self.eps,
+                  weight_decay=self.weight_decay)
