@@ -41,6 +41,7 @@ UNSUPERVISED = {
     "KNN": lambda s: genad.KNN(random_state=s),
     "PCA": lambda s: genad.PCA(random_state=s),
     "AutoEncoder": lambda s: genad.AutoEncoder(random_state=s),
+    "GMM": lambda s: genad.GMM(random_state=s),
 }
 PYOD = ("pyod:DevNet", "pyod:DeepSVDD")
 

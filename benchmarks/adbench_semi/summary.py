@@ -19,7 +19,7 @@ from genad.bench.results import load_result_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WEAK = ("DevNet", "DeepSAD")
-UNSUPERVISED = ("DeepSVDD", "IsolationForest", "KNN", "PCA", "AutoEncoder")
+UNSUPERVISED = ("DeepSVDD", "IsolationForest", "KNN", "PCA", "AutoEncoder", "GMM")
 ORDER = (*WEAK, *UNSUPERVISED, "pyod:DeepSVDD", "pyod:DevNet")
 
 
