@@ -150,3 +150,22 @@ def test_autoencoder_pretraining_before_the_centre(cls, data, monkeypatch):
     assert seen["rows"] <= len(X) and seen["rows"] >= n_fit - 3  # known anomalies never pretrained on
     cls(epochs=1, pretrain_epochs=0, random_state=0).fit(X_mix if y is not None else X, y)
     assert not seen["moved"]  # no pretraining: c from the initial weights
+
+
+@pytest.mark.parametrize("shape, lr", [((6,), 1e-3), ((10, 3), 1e-3), ((1, 8, 8), 1e-4)],
+                         ids=["rows", "sequences", "images"])
+def test_deep_svdd_auto_learning_rate_follows_the_input(shape, lr):
+    """lr="auto" (the default) is the paper's 1e-4 on images and 1e-3 otherwise: the fit is the
+    one that the explicit rate gives, and not the one that the other rate gives."""
+    X = np.random.default_rng(0).normal(size=(64, *shape)).astype(np.float32)
+    kw = dict(epochs=3, batch_size=32, random_state=0)
+    auto = genad.DeepSVDD(**kw).fit(X)
+    assert auto.lr == "auto" and auto._lr() == lr
+    np.testing.assert_allclose(auto.decision_scores_, genad.DeepSVDD(lr=lr, **kw).fit(X).decision_scores_, rtol=1e-6)
+    other = genad.DeepSVDD(lr=1e-3 if lr == 1e-4 else 1e-4, **kw).fit(X)
+    assert not np.allclose(auto.decision_scores_, other.decision_scores_, rtol=1e-3)
+
+
+def test_learning_rate_rejects_an_unknown_word():
+    with pytest.raises(ValueError, match="lr"):
+        genad.DeepSVDD(lr="fast").fit(np.zeros((20, 3)))

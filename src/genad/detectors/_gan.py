@@ -134,7 +134,7 @@ class _GANDetector(DeepDetector):
 
     # -------------------------------------------------------------- divergence
     def _after_training(self, X):
-        warn_if_diverged(self.history_, type(self).__name__, self.lr)
+        warn_if_diverged(self.history_, type(self).__name__, self._lr())
 
 
 def warn_if_diverged(history: dict, name: str, lr) -> bool:

@@ -17,8 +17,9 @@ is the table every parameter is checked against when ``fit`` starts (scikit-lear
 ``_parameter_constraints``; a subclass extends it with its own parameters), ``_hidden()`` and
 ``_latent_dim()`` turn ``hidden`` / ``latent_dim`` into sizes (a family supplies only the
 defaults for ``None``: ``_default_hidden()`` / ``_default_latent_dim()``), ``"auto"``
-preprocessing is the family's ``_auto_preprocessing()``, and a renamed parameter's old name keeps
-working for one release with a ``FutureWarning`` (``_renamed_parameters``, :mod:`genad._deprecation`).
+preprocessing is the family's ``_auto_preprocessing()``, ``lr="auto"`` its ``_default_lr()``,
+and a renamed parameter's old name keeps working for one release with a ``FutureWarning``
+(``_renamed_parameters``, :mod:`genad._deprecation`).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class DeepDetector(Detector):
         "latent_dim": [None, POSITIVE_INT],
         "epochs": [POSITIVE_INT],
         "batch_size": [POSITIVE_INT],
-        "lr": [POSITIVE],
+        "lr": [POSITIVE, StrOptions({"auto"})],
         "optimizer": [StrOptions(set(T.OPTIMIZERS))],
         "weight_decay": [None, NON_NEGATIVE],
         "penalty": [None, StrOptions({"l1", "l2", "l1l2"})],
@@ -206,6 +207,14 @@ class DeepDetector(Detector):
         small data sets)."""
         return int(self.epochs)
 
+    def _lr(self) -> float:
+        """The learning rate of this fit: ``lr``, or the family's ``_default_lr()`` for "auto"."""
+        return self._default_lr() if isinstance(self.lr, str) else float(self.lr)
+
+    def _default_lr(self) -> float:
+        """``lr="auto"``: Adam's usual 1e-3 (a family may pick another from ``input_shape_``)."""
+        return 1e-3
+
     def _before_training(self, X: torch.Tensor, y: torch.Tensor | None = None) -> None:
         """Called with the training tensor (and labels, for detectors that learn from them)
         after the networks are built."""
@@ -253,7 +262,7 @@ class DeepDetector(Detector):
             modules=modules,
             epochs=self._n_epochs(T._n_rows(X_train)),
             batch_size=self.batch_size,
-            lr=self.lr,
+            lr=self._lr(),
             optimizer=self.optimizer,
             weight_decay=self.weight_decay or 0.0,
             penalty=self._setting("penalty"),
