@@ -33,9 +33,10 @@ def test_bias_free_encoder_for_every_input_shape(shape):
 
 def test_deep_svdd_center_fixed_from_initial_pass(data):
     X = data[0]
-    det = genad.DeepSVDD(epochs=1, random_state=0)
+    det = genad.DeepSVDD(epochs=1, pretrain_epochs=0, random_state=0)
     det.fit(X)
-    # the centre is the initial network's mean output (entries near 0 pushed to +-0.1), then fixed:
+    # without pretraining, the centre is the initial network's mean output (entries near 0 pushed
+    # to +-0.1), then fixed:
     # rebuild the initial network with the same seed and compare
     again = genad.DeepSVDD(epochs=1, random_state=0)
     again.input_shape_ = det.input_shape_
@@ -169,3 +170,19 @@ def test_deep_svdd_auto_learning_rate_follows_the_input(shape, lr):
 def test_learning_rate_rejects_an_unknown_word():
     with pytest.raises(ValueError, match="lr"):
         genad.DeepSVDD(lr="fast").fit(np.zeros((20, 3)))
+
+
+@pytest.mark.parametrize("shape, epochs", [((6,), 10), ((10, 3), 0), ((1, 8, 8), 0)],
+                         ids=["rows", "sequences", "images"])
+def test_deep_svdd_auto_pretraining_on_rows_only(shape, epochs):
+    """pretrain_epochs="auto" (the default) pretrains 10 epochs on rows and not on other inputs:
+    the fit is the one that the explicit number gives."""
+    X = np.random.default_rng(0).normal(size=(64, *shape)).astype(np.float32)
+    kw = dict(epochs=2, batch_size=32, random_state=0)
+    auto = genad.DeepSVDD(**kw).fit(X)
+    assert auto.pretrain_epochs == "auto" and auto._pretrain_epochs() == epochs
+    np.testing.assert_allclose(auto.decision_scores_,
+                               genad.DeepSVDD(pretrain_epochs=epochs, **kw).fit(X).decision_scores_, rtol=1e-6)
+    if epochs:
+        assert not np.allclose(auto.decision_scores_, genad.DeepSVDD(pretrain_epochs=0, **kw).fit(X).decision_scores_,
+                               rtol=1e-3)

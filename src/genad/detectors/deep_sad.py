@@ -54,10 +54,10 @@ class DeepSAD(_Hypersphere):
         Hidden activation (leaky ReLU: no bounded constant part, as Deep SVDD requires).
     arch : {"auto", "mlp", "lstm", "conv"}
         Backbone; "auto" picks it from the input rank.
-    pretrain_epochs : int
+    pretrain_epochs : int or "auto"
         Epochs of autoencoder pretraining before the centre is fixed (the papers' initialisation:
         ``phi`` and a mirrored bias-free decoder minimise the reconstruction error; 0: start from
-        random weights).
+        random weights; "auto": as :class:`DeepSVDD`, 10 on rows, 0 on images and sequences).
     epochs, batch_size, lr, optimizer : training settings (see :func:`genad.nn.training.train`).
     weight_decay : float
         lambda in eq. 3 (the paper uses 1e-6).
