@@ -8,7 +8,7 @@ For each class c: train ``DeepSVDD`` on the training images of c (MNIST about 6,
 Two schedules:
 
 * ``--schedule defaults`` (the CPU run): ``DeepSVDD(random_state=seed)`` with library defaults
-  (50 epochs, no pretraining), optionally on at most ``--max-train`` training images;
+  (50 epochs, ``lr="auto"``: 1e-4 on images, no pretraining), optionally on at most ``--max-train`` training images;
 * ``--schedule paper``: the paper's optimisation (Adam, lr 1e-4 for 150 epochs, weight decay
   5e-7, batch 200, 250 epochs of autoencoder pretraining), meant for a GPU (``--device cuda``).
   What stays genad's: the DCGAN-style bias-free convolutional encoder (the paper uses LeNet-type
