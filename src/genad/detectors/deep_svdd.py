@@ -192,8 +192,8 @@ class DeepSVDD(_Hypersphere):
     * Images: the paper's lr 1e-4, no pretraining. With 1e-3 the fits lose their ranking as
       optimisation steps accumulate: on a validation split of training images the mean ROC-AUC
       over the ten classes goes from 0.816 to 0.965 on MNIST and from 0.512 to 0.573 on CIFAR-10.
-      On the Deep SVDD one-class protocol (seed 0) it goes from 0.740 to 0.963 on MNIST (paper:
-      0.948) and from 0.495 to 0.563 on CIFAR-10 (paper: 0.648).
+      On the Deep SVDD one-class protocol it goes from 0.740 (seed 0) to 0.963 (seeds 0-2) on
+      MNIST (paper: 0.948) and from 0.495 to 0.566 on CIFAR-10 (paper: 0.648).
     * Rows: Adam's 1e-3 (1e-4 was within 0.01 of it) and 10 epochs of autoencoder pretraining,
       the papers' initialisation, which raised the mean ROC-AUC on ADBench tuning splits on each
       of four split seeds (0.656 to 0.668 on average).
