@@ -20,6 +20,13 @@ top-2 features of the explanation, are reset to the training mean, and ``unflag_
 the features the explanation names move the score at least as much as the planted ones). Usage::
 
     PYTHONPATH=src python benchmarks/explain/planted.py --seeds 0 1 2
+
+``--latent-rule`` sizes the code of the autoencoder family from the training rows (a rule of
+``benchmarks/adbench/latent.py``, for example ``var90``) instead of the default, and records it as
+the variant::
+
+    PYTHONPATH=src python benchmarks/explain/planted.py --seeds 0 1 2 --detectors AutoEncoder VAE \\
+        --latent-rule var90 --out benchmarks/explain/results/planted_latent_var90.json
 """
 
 from __future__ import annotations
@@ -96,7 +103,15 @@ def main(argv=None):
     ap.add_argument("--detectors", nargs="+", default=["AutoEncoder", "VAE", "IsolationForest", "KNN", "PCA", "GMM"])
     ap.add_argument("--out", default=str(HERE / "results" / "planted.json"))
     ap.add_argument("--resume", action="store_true", help="add to the records already in --out")
+    ap.add_argument("--latent-rule", help="code size of AutoEncoder / VAE / AdversarialAutoEncoder from the "
+                    "training rows: a rule of benchmarks/adbench/latent.py (default: the library's)")
     a = ap.parse_args(argv)
+    settings = None
+    if a.latent_rule:
+        import sys
+
+        sys.path.insert(0, str(HERE.parent / "adbench"))
+        from latent import settings
     rec = Recorder("explain-planted", a.out, metrics=["hit_all_k2", "hit_all_k5"],
                    title="Planted-feature explanations: top-k contains the planted features",
                    description=__doc__.split("\n\n")[1].replace("\n", " "))
@@ -110,14 +125,18 @@ def main(argv=None):
         for name in a.detectors:
             if (name, seed) in done:
                 continue
-            det = getattr(genad, name)(random_state=seed)
+            params = {}
+            if settings is not None and name in ("AutoEncoder", "VAE", "AdversarialAutoEncoder"):
+                params = settings(a.latent_rule, X)
+            det = getattr(genad, name)(random_state=seed, **params)
+            extra = {"variant": a.latent_rule, "params": params} if params else {}
             t0 = time.perf_counter()
             det.fit(X)
             fit_s = time.perf_counter() - t0
             for kind, (Xa, P) in tests.items():
                 flagged = det.predict(Xa) == 1
                 if not flagged.any():
-                    rec.add(dataset=f"planted-{kind}", detector=name, seed=seed, n_flagged=0, status="ok")
+                    rec.add(dataset=f"planted-{kind}", detector=name, seed=seed, n_flagged=0, status="ok", **extra)
                     continue
                 Xf, Pf = Xa[flagged], P[flagged]
                 t0 = time.perf_counter()
@@ -127,7 +146,7 @@ def main(argv=None):
                             n_flagged=int(flagged.sum()), n_anomalies=len(Xa),
                             hit_all_k2=hits(e.values, Pf, 2, "all"), hit_all_k5=hits(e.values, Pf, 5, "all"),
                             hit_any_k2=hits(e.values, Pf, 2, "any"), **deletion(det, Xf, Pf, e.values, X.mean(0)),
-                            explain_s_per_100=100 * secs / len(Xf), fit_seconds=fit_s)
+                            explain_s_per_100=100 * secs / len(Xf), fit_seconds=fit_s, **extra)
                 print({k: r[k] for k in ("dataset", "detector", "seed", "n_flagged", "hit_all_k2", "hit_all_k5",
                                          "hit_any_k2", "unflag_planted", "unflag_top2",
                                          "drop_top2_vs_planted", "explain_s_per_100")}, flush=True)
