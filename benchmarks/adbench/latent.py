@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
 
 import genad
 from genad.bench import Recorder
@@ -53,10 +55,8 @@ FRACTIONS = (0.0, 0.1, 0.3)
 def spectrum(X) -> np.ndarray:
     """Variances of the principal components of the standardised rows (constant columns dropped)."""
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-    sd = X.std(axis=0)
-    Z = (X[:, sd > 0] - X[:, sd > 0].mean(axis=0)) / sd[sd > 0]
-    s = np.linalg.svd(Z, compute_uv=False)
-    return s**2 / max(len(Z) - 1, 1)
+    X = X[:, X.std(axis=0) > 0]
+    return PCA().fit(StandardScaler().fit_transform(X)).explained_variance_
 
 
 def settings(rule: str, X) -> dict:
