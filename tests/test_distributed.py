@@ -187,6 +187,39 @@ def test_task_error_stops_the_job_and_removes_its_parts(client, tmp_path):
     assert list((tmp_path / "o").iterdir()) == []
 
 
+def _executing(client) -> int:
+    return sum(client.run(lambda dask_worker: dask_worker.state.executing_count).values())
+
+
+def test_a_failed_job_waits_for_its_running_tasks_before_it_cleans_up(client, tmp_path):
+    # one part fails at once while the other worker is still scoring a long part: the error must
+    # come back only once that task has stopped, or its part would be renamed into the folder
+    # after the clean-up
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    bad = pd.DataFrame(rng.normal(size=(500, 5)), columns=COLS)
+    bad.iloc[0, 3] = np.nan
+    pq.write_table(pa.Table.from_pandas(bad, preserve_index=False), folder / "a-bad.parquet")
+    good = pd.DataFrame(rng.normal(size=(600_000, 5)), columns=COLS)
+    pq.write_table(pa.Table.from_pandas(good, preserve_index=False), folder / "b-good.parquet", row_group_size=100_000)
+    model = tmp_path / "m.genad"
+    PCA().fit(good.iloc[:5_000]).save(model)
+    with pytest.raises(ValueError, match=r"a-bad.parquet \(row groups 0-0\): .*NaN"):
+        D.score_parquet(model, folder, tmp_path / "o", client=client, rows_per_part=1_000_000, batch_size=10_000)
+    deadline = time.monotonic() + 30
+    while _executing(client) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _executing(client) == 0
+    assert list((tmp_path / "o").iterdir()) == []
+    # the job's stop event is gone from the scheduler, and the cluster scores the next job whole
+    assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.extensions["events"]._events)) == 0
+    bad.iloc[0, 3] = 0.0
+    pq.write_table(pa.Table.from_pandas(bad, preserve_index=False), folder / "a-bad.parquet")
+    s = D.score_parquet(model, folder, tmp_path / "o2", client=client, rows_per_part=1_000_000)
+    assert s.rows == 600_500 and len(s.files) == 2
+
+
 def test_cli_engine_dask_with_a_scheduler_address(cluster, data, tmp_path):
     from typer.testing import CliRunner
 

@@ -25,6 +25,7 @@ import os
 import tempfile
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
@@ -38,6 +39,10 @@ __all__ = ["score_parquet", "fit_many", "worker_model", "model_bytes", "model_fr
 
 #: seconds to wait for a scheduler given by address
 CONNECT_TIMEOUT = "10s"
+#: seconds that a failed job waits for its running tasks to stop (each stops at its next batch)
+STOP_TIMEOUT = 120
+#: seconds between a running scoring task's checks that its job has not been stopped
+STOP_POLL = 0.5
 #: models kept per worker process (by the SHA-256 of their file)
 _CACHE_SIZE = 8
 _cache: "OrderedDict[str, Any]" = OrderedDict()
@@ -142,8 +147,39 @@ def _identity(x):
     return x
 
 
-def _score_task(part, data, digest, out_dir, cols, batch_size):
-    return _batch.score_part(worker_model(data, digest), part, out_dir, cols, batch_size=batch_size)
+class JobStopped(RuntimeError):
+    """Raised in a scoring task whose job was stopped (another task failed, or the caller was
+    interrupted); its part is not written."""
+
+
+def _stop_check(stop: str):
+    """A per-batch check that raises :class:`JobStopped` once the job's Dask event is set. It asks
+    the scheduler at most every :data:`STOP_POLL` seconds: asking after every batch cost 6-10% of
+    the scoring rate of a fast model (``benchmarks/scale/stop_check.py``)."""
+    from distributed import Event
+
+    event = Event(stop)
+    last = [-float("inf")]
+
+    def check(_rows: int = 0):
+        now = time.monotonic()
+        if now - last[0] < STOP_POLL:
+            return
+        last[0] = now
+        if event.is_set():
+            raise JobStopped(f"the scoring job {stop} was stopped")
+
+    return check
+
+
+def _score_task(part, data, digest, out_dir, cols, batch_size, stop):
+    check = _stop_check(stop)
+    try:
+        check()  # a task that starts after the job stopped writes nothing
+        return _batch.score_part(worker_model(data, digest), part, out_dir, cols, batch_size=batch_size,
+                                 on_rows=check)
+    except JobStopped:  # not a failure of its own: the worker logs no error for it
+        return {"part": part.index, "rows": 0, "flagged": 0, "stopped": True}
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -177,7 +213,8 @@ def score_parquet(model_path, source, out, client=None, *, keep: Sequence[str] |
 
     The columns, the model and the output are checked here before a task starts; the scores equal
     :func:`genad.batch.score_dataset`'s. A task that fails (an unreadable file, a bad value)
-    stops the job with its error; the parts written so far are removed.
+    stops the job with its error: the other tasks stop at their next batch, and once none is left
+    running the parts written so far are removed.
     """
     from tqdm.auto import tqdm
 
@@ -192,7 +229,7 @@ def score_parquet(model_path, source, out, client=None, *, keep: Sequence[str] |
     summary = _batch.ScoreSummary(renamed={k: v for k, v in cols.out.items() if k != v})
     c, close = connect(client)
     t0 = time.perf_counter()
-    futures = []
+    futures, stop = [], None
     try:
         n_workers = max(1, len(c.scheduler_info().get("workers", {})))
         if rows_per_part is None and all(p.row_groups is not None for p in parts):
@@ -202,7 +239,8 @@ def score_parquet(model_path, source, out, client=None, *, keep: Sequence[str] |
         # the model's bytes are one task's result: kept by the cluster, recomputed if a worker is lost
         model_f = c.submit(_identity, data, key=f"genad-model-{digest}", pure=False)
         job = hashlib.sha256(f"{digest}{out}{time.time_ns()}".encode()).hexdigest()[:16]
-        futures = [c.submit(_score_task, p, model_f, digest, str(out), cols, batch_size,
+        stop = f"genad-stop-{job}"
+        futures = [c.submit(_score_task, p, model_f, digest, str(out), cols, batch_size, stop,
                             key=f"genad-score-{job}-{p.index}", pure=False) for p in parts]
         total = sum(p.rows for p in parts) if all(p.row_groups is not None for p in parts) else None
         with tqdm(total=total, unit="rows", unit_scale=True, desc="scoring", dynamic_ncols=True,
@@ -214,8 +252,8 @@ def score_parquet(model_path, source, out, client=None, *, keep: Sequence[str] |
                 bar.update(res["rows"])
         summary.files = [str(out / p.name) for p in parts]
     except BaseException:
-        for f in futures:
-            f.cancel()
+        if futures:
+            _stop_job(c, stop, futures)
         for p in parts:
             (out / p.name).unlink(missing_ok=True)
         raise
@@ -224,6 +262,36 @@ def score_parquet(model_path, source, out, client=None, *, keep: Sequence[str] |
         close()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _stop_job(c, stop: str, futures) -> None:
+    """Stop a failed job's tasks and return once none can still write a part.
+
+    Cancelling a Dask future does not stop a task that is already running: it would go on and
+    rename its part into the output folder after the caller had cleaned it. So the job's event is
+    set, every task (running or queued) stops at its next batch or at its start, and this waits
+    for all of them. A task still running after :data:`STOP_TIMEOUT` seconds (a worker that
+    does not answer) is cancelled with a warning that its part may appear later."""
+    from distributed import Event, wait
+
+    event = Event(stop, client=c)
+    try:
+        event.set()
+        wait(futures, timeout=STOP_TIMEOUT)
+    except TimeoutError:
+        running = [f.key for f in futures if not f.done()]
+        warnings.warn(f"{len(running)} scoring task(s) did not stop within {STOP_TIMEOUT} s after the job "
+                      f"failed; their parts may still appear in the output folder (first: {running[0]})",
+                      RuntimeWarning, stacklevel=3)
+    except Exception:  # noqa: BLE001  (the scheduler is gone: its workers cannot write either)
+        pass
+    finally:
+        for f in futures:
+            f.cancel()
+        try:
+            event.clear()  # the scheduler forgets the event
+        except Exception:  # noqa: BLE001
+            pass
 
 
 # ----------------------------------------------------------------------------- fitting
