@@ -15,6 +15,8 @@ the check's share is largest) and IsolationForest, fitted on the first 20,000 ro
 
     PYTHONPATH=src python benchmarks/scale/make_data.py --rows 4000000 --out /tmp/genad-scale/4M
     PYTHONPATH=src python benchmarks/scale/stop_check.py --data /tmp/genad-scale/4M
+    PYTHONPATH=src python benchmarks/scale/stop_check.py --data /tmp/genad-scale/1M --models PCA \
+        --batch-size 2000 --out benchmarks/scale/results/stop_check_small_batches.json
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("/tmp/genad-scale/4M"))
     ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--batch-size", type=int, default=None, help="rows per batch (default: genad.batch.BATCH_SIZE)")
     ap.add_argument("--models", nargs="+", default=["PCA", "IsolationForest"])
     ap.add_argument("--out", type=Path, default=HERE / "results" / "stop_check.json")
     a = ap.parse_args()
@@ -55,6 +58,7 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     import genad
+    import genad.batch
     from genad import distributed as D
     from genad.bench import Recorder
 
@@ -69,6 +73,7 @@ def main() -> None:
                    command="PYTHONPATH=src python benchmarks/scale/stop_check.py " + " ".join(sys.argv[1:]),
                    machine_note="2 CPU cores shared with other work; load average recorded per record")
     default_poll = D.STOP_POLL
+    batch_size = a.batch_size or genad.batch.BATCH_SIZE
     work = Path(tempfile.mkdtemp(prefix="genad-stop-"))
     try:
         X = pq.ParquetFile(files[0]).read_row_group(0).to_pandas().drop(columns=KEEP).iloc[:FIT_ROWS]
@@ -95,12 +100,13 @@ def main() -> None:
                         c.run(_set_poll, default_poll if poll is None else poll)
                         load = os.getloadavg()[0]
                         t = time.perf_counter()
-                        s = D.score_parquet(model, a.data, work / "o", client=c, keep=KEEP)
+                        s = D.score_parquet(model, a.data, work / "o", client=c, keep=KEEP, batch_size=batch_size)
                         dt = time.perf_counter() - t
                         shutil.rmtree(work / "o")
                         times[variant].append(dt)
                         rec.add(dataset=f"kdd-like-{a.data.name}", detector=name, seed=r, variant=f"poll-{variant}",
-                                rows=s.rows, seconds=dt, rows_per_s=s.rows / dt, stop_poll=D.STOP_POLL if poll is None else poll,
+                                rows=s.rows, seconds=dt, rows_per_s=s.rows / dt, batch_size=batch_size,
+                                stop_poll=D.STOP_POLL if poll is None else poll,
                                 load_before=load)
                     c.run(_set_poll, default_poll)
                     t = time.perf_counter()
