@@ -155,8 +155,8 @@ class JobStopped(RuntimeError):
 def _stop_check(stop: str):
     """A per-batch check that raises :class:`JobStopped` once the job's Dask event is set. It asks
     the scheduler at most every :data:`STOP_POLL` seconds: asking after every batch cost nothing
-    measurable at the default batch size but a third of the scoring rate at 2,000 rows per batch
-    (PCA; ``benchmarks/scale/stop_check.py``)."""
+    measurable at the default batch size, but 16% of PCA's scoring rate at 2,000 rows per batch
+    (``benchmarks/scale/stop_check.py``)."""
     from distributed import Event
 
     event = Event(stop)
