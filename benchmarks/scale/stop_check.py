@@ -76,7 +76,8 @@ def main() -> None:
     batch_size = a.batch_size or genad.batch.BATCH_SIZE
     work = Path(tempfile.mkdtemp(prefix="genad-stop-"))
     try:
-        X = pq.ParquetFile(files[0]).read_row_group(0).to_pandas().drop(columns=KEEP).iloc[:FIT_ROWS]
+        first = pq.ParquetFile(files[0]).read_row_group(0)
+        X = first.to_pandas().drop(columns=KEEP).iloc[:FIT_ROWS]
         models = {}
         for name in a.models:
             models[name] = work / f"{name}.genad"
@@ -84,7 +85,7 @@ def main() -> None:
         # the failing job: one small part with a missing value, and the data's first file
         bad_dir = work / "bad"
         bad_dir.mkdir()
-        head = pq.ParquetFile(files[0]).read_row_group(0).slice(0, 500)
+        head = first.slice(0, 500)
         bad = head.to_pandas()
         col = next(c for c in X.columns if X[c].dtype.kind == "f")
         bad.loc[0, col] = np.nan
@@ -97,7 +98,8 @@ def main() -> None:
                 times = {k: [] for k in POLLS}
                 for r in range(a.rounds):
                     for variant, poll in POLLS.items():
-                        c.run(_set_poll, default_poll if poll is None else poll)
+                        poll = default_poll if poll is None else poll
+                        c.run(_set_poll, poll)
                         load = os.getloadavg()[0]
                         t = time.perf_counter()
                         s = D.score_parquet(model, a.data, work / "o", client=c, keep=KEEP, batch_size=batch_size)
@@ -106,8 +108,7 @@ def main() -> None:
                         times[variant].append(dt)
                         rec.add(dataset=f"kdd-like-{a.data.name}", detector=name, seed=r, variant=f"poll-{variant}",
                                 rows=s.rows, seconds=dt, rows_per_s=s.rows / dt, batch_size=batch_size,
-                                stop_poll=D.STOP_POLL if poll is None else poll,
-                                load_before=load)
+                                stop_poll=poll, load_before=load)
                     c.run(_set_poll, default_poll)
                     t = time.perf_counter()
                     try:

@@ -20,6 +20,7 @@ file system, or one machine).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -289,10 +290,8 @@ def _stop_job(c, stop: str, futures) -> None:
     finally:
         for f in futures:
             f.cancel()
-        try:
+        with contextlib.suppress(Exception):
             event.clear()  # the scheduler forgets the event
-        except Exception:  # noqa: BLE001
-            pass
 
 
 # ----------------------------------------------------------------------------- fitting
